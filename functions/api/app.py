@@ -1,0 +1,79 @@
+"""The HTTP API (behind a JWT authorizer): start imports and follow them. Errors map to HTTP answers here only."""
+
+import re
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from customer_bulk.clock import utc_now
+from customer_bulk.errors import BadRequestError, ConflictError, CustomerBulkError, NotFoundError
+from customer_bulk.logic.imports import create_import, import_status
+from customer_bulk.models.api import CreateImportRequest, CreateImportResponse, ImportStatus
+from customer_bulk.observability import logger, metrics, tracer
+from customer_bulk.settings import get_settings
+
+app = APIGatewayHttpResolver(enable_validation=True)
+
+_TENANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class Unauthorised(CustomerBulkError):
+    """The token lacks the claims this API needs."""
+
+
+def caller() -> tuple[str, str]:
+    """(tenant, admin email) from the verified JWT's claims; the authorizer has already checked the signature."""
+    claims = app.current_event.request_context.authorizer.jwt_claim
+    settings = get_settings()
+    tenant = str(claims.get(settings.tenant_claim) or "")
+    email = str(claims.get(settings.email_claim) or "")
+    if not _TENANT_ID.match(tenant) or "@" not in email:
+        raise Unauthorised(f"The token must carry the {settings.tenant_claim} and {settings.email_claim} claims.")
+    return tenant, email
+
+
+@app.post("/imports")
+def post_import(request: Annotated[CreateImportRequest, Body()]) -> Response[CreateImportResponse]:
+    tenant, email = caller()
+    created = create_import(tenant, email, request, utc_now())
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created)
+
+
+@app.get("/imports/<job_id>")
+def get_import(job_id: str) -> ImportStatus:
+    tenant, _ = caller()
+    return import_status(tenant, job_id)
+
+
+def _error(status: int, error: Exception) -> Response[dict[str, str]]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": str(error)})
+
+
+@app.exception_handler(NotFoundError)
+def _not_found(error: NotFoundError) -> Response[dict[str, str]]:
+    return _error(404, error)
+
+
+@app.exception_handler(ConflictError)
+def _conflict(error: ConflictError) -> Response[dict[str, str]]:
+    return _error(409, error)
+
+
+@app.exception_handler(BadRequestError)
+def _bad_request(error: BadRequestError) -> Response[dict[str, str]]:
+    return _error(400, error)
+
+
+@app.exception_handler(Unauthorised)
+def _unauthorised(error: Unauthorised) -> Response[dict[str, str]]:
+    return _error(403, error)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,26 @@
+"""Uploads the splitter failed on repeatedly (dead-letter queue) -> end their jobs as failed and notify."""
+
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from customer_bulk.logic.split import abandon_upload
+from customer_bulk.models.events import UploadRecord
+from customer_bulk.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.SQS, model=UploadRecord)
+
+
+def handle_record(record: UploadRecord) -> None:
+    for event in record.body.records:
+        if event.event_name.startswith("ObjectCreated"):
+            abandon_upload(unquote_plus(event.s3.object_ref.key))
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)

@@ -1,0 +1,54 @@
+"""Data access: the only package that talks to AWS. Each store is built once per process, on first use."""
+
+from functools import lru_cache
+
+from customer_bulk.dal.customers import CustomerStore
+from customer_bulk.dal.files import FileStore
+from customer_bulk.dal.jobs import JobStore
+from customer_bulk.dal.mailer import Mailer
+from customer_bulk.dal.queue import ChunkQueue
+from customer_bulk.dal.workflow import Workflow
+from customer_bulk.settings import get_settings
+
+
+@lru_cache(maxsize=1)
+def customer_store() -> CustomerStore:
+    return CustomerStore(get_settings().customers_table)
+
+
+@lru_cache(maxsize=1)
+def job_store() -> JobStore:
+    return JobStore(get_settings().jobs_table)
+
+
+@lru_cache(maxsize=1)
+def file_store() -> FileStore:
+    return FileStore(get_settings().files_bucket)
+
+
+@lru_cache(maxsize=1)
+def chunk_queue() -> ChunkQueue:
+    return ChunkQueue(get_settings().chunk_queue_url)
+
+
+@lru_cache(maxsize=1)
+def import_workflow() -> Workflow:
+    return Workflow(get_settings().import_state_machine_arn)
+
+
+@lru_cache(maxsize=1)
+def mailer() -> Mailer:
+    return Mailer()
+
+
+__all__ = [
+    "CustomerStore",
+    "FileStore",
+    "JobStore",
+    "chunk_queue",
+    "customer_store",
+    "file_store",
+    "import_workflow",
+    "job_store",
+    "mailer",
+]

@@ -1,0 +1,168 @@
+"""The jobs table: import jobs and tenant settings, both under the tenant's partition (``TENANT#{id}``)."""
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from customer_bulk.dal.clients import aws_client
+from customer_bulk.dal.dynamo import from_attributes, to_attributes
+from customer_bulk.errors import ConflictError
+from customer_bulk.models.job import Counts, ImportJob, JobStatus
+from customer_bulk.models.tenant import TenantSettings
+
+ACTIVE_INDEX = "ByActivity"
+_COUNT_PREFIX = "n_"
+_SETS = ("done_chunks", "failed_chunks")
+
+
+def _key(tenant_id: str, sort_key: str) -> dict[str, Any]:
+    return to_attributes({"pk": f"TENANT#{tenant_id}", "sk": sort_key})
+
+
+def _job_sort_key(job_id: str) -> str:
+    return f"JOB#{job_id}"
+
+
+def job_to_item(job: ImportJob) -> dict[str, Any]:
+    item = job.model_dump(mode="json", exclude={"counts", *_SETS})
+    item.update({f"{_COUNT_PREFIX}{name}": value for name, value in job.counts.model_dump().items()})
+    item.update({name: set(getattr(job, name)) for name in _SETS})
+    item["pk"], item["sk"] = f"TENANT#{job.tenant_id}", _job_sort_key(job.job_id)
+    if not job.status.is_final:
+        item["active_status"] = job.status.value  # sparse index of jobs that still have work to do
+    return item
+
+
+def item_to_job(item: dict[str, Any]) -> ImportJob:
+    counts = Counts(**{name: item.get(f"{_COUNT_PREFIX}{name}", 0) for name in Counts.model_fields})
+    data = {name: value for name, value in item.items() if not name.startswith(_COUNT_PREFIX)}
+    return ImportJob.model_validate({**data, "counts": counts})
+
+
+class JobStore:
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.client = aws_client("dynamodb")
+
+    def create(self, job: ImportJob) -> None:
+        self.client.put_item(
+            TableName=self.table,
+            Item=to_attributes(job_to_item(job)),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+
+    def get(self, tenant_id: str, job_id: str) -> ImportJob | None:
+        response = self.client.get_item(
+            TableName=self.table, Key=_key(tenant_id, _job_sort_key(job_id)), ConsistentRead=True
+        )
+        return item_to_job(from_attributes(response["Item"])) if "Item" in response else None
+
+    def transition(
+        self,
+        tenant_id: str,
+        job_id: str,
+        to: JobStatus,
+        allowed_from: tuple[JobStatus, ...],
+        now: datetime,
+        **fields: Any,
+    ) -> ImportJob:
+        """Move a job to ``to`` only from one of ``allowed_from``; raises ConflictError otherwise."""
+        values: dict[str, Any] = {":to": to.value, ":now": now.isoformat(), **{f":v_{k}": v for k, v in fields.items()}}
+        names = {"#status": "status", **{f"#f_{k}": k for k in fields}}
+        sets = ["#status = :to", "updated_at = :now", *(f"#f_{k} = :v_{k}" for k in fields)]
+        if to.is_final:
+            sets.append("finished_at = :now")
+            remove = " REMOVE active_status"
+        else:
+            sets.append("active_status = :to")
+            remove = ""
+        allowed = {f":from{i}": status.value for i, status in enumerate(allowed_from)}
+        try:
+            response = self.client.update_item(
+                TableName=self.table,
+                Key=_key(tenant_id, _job_sort_key(job_id)),
+                UpdateExpression="SET " + ", ".join(sets) + remove,
+                ConditionExpression=f"#status IN ({', '.join(allowed)})",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_attributes({**values, **allowed}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConflictError(f"The import is not in a state that allows this ({to.value}).") from None
+            raise
+        return item_to_job(from_attributes(response["Attributes"]))
+
+    def count_chunk(
+        self, tenant_id: str, job_id: str, chunk: int, counts: Counts, now: datetime, failed: bool = False
+    ) -> ImportJob | None:
+        """Add one chunk's counts exactly once. None when the chunk was already counted or the job moved on."""
+        done_set = "failed_chunks" if failed else "done_chunks"
+        adds = [f"{done_set} :chunk_set"]
+        values: dict[str, Any] = {
+            ":chunk_set": {chunk},
+            ":chunk": chunk,
+            ":processing": JobStatus.PROCESSING.value,
+            ":now": now.isoformat(),
+        }
+        for name, value in counts.model_dump().items():
+            if value:
+                adds.append(f"{_COUNT_PREFIX}{name} :{name}")
+                values[f":{name}"] = value
+        try:
+            response = self.client.update_item(
+                TableName=self.table,
+                Key=_key(tenant_id, _job_sort_key(job_id)),
+                UpdateExpression="ADD " + ", ".join(adds) + " SET updated_at = :now",
+                ConditionExpression=(
+                    "#status = :processing AND NOT contains(done_chunks, :chunk) "
+                    "AND NOT contains(failed_chunks, :chunk)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_attributes(values),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return item_to_job(from_attributes(response["Attributes"]))
+
+    def active_jobs_updated_before(self, status: JobStatus, before: datetime) -> list[tuple[str, str]]:
+        """(tenant, job) of jobs in ``status`` untouched since ``before``: candidates for finalising."""
+        found: list[tuple[str, str]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": ACTIVE_INDEX,
+            "KeyConditionExpression": "active_status = :status AND updated_at < :before",
+            "ExpressionAttributeValues": to_attributes({":status": status.value, ":before": before.isoformat()}),
+        }
+        while True:
+            response = self.client.query(**kwargs)
+            for raw in response.get("Items", []):
+                item = from_attributes(raw)
+                found.append((item["tenant_id"], item["job_id"]))
+            if "LastEvaluatedKey" not in response:
+                return found
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def tenant_settings(self, tenant_id: str) -> TenantSettings:
+        response = self.client.get_item(TableName=self.table, Key=_key(tenant_id, "SETTINGS"))
+        if "Item" not in response:
+            return TenantSettings()
+        item = from_attributes(response["Item"])
+        return TenantSettings.model_validate(item.get("settings", {}))
+
+    def put_tenant_settings(self, tenant_id: str, settings: TenantSettings) -> None:
+        item = {"pk": f"TENANT#{tenant_id}", "sk": "SETTINGS", "settings": settings.model_dump(mode="json")}
+        self.client.put_item(TableName=self.table, Item=to_attributes(item))
+
+    def record_notice(self, tenant_id: str, job_id: str, message_id: str, now: datetime) -> None:
+        self.client.update_item(
+            TableName=self.table,
+            Key=_key(tenant_id, _job_sort_key(job_id)),
+            UpdateExpression="SET notice_message_id = :id, notified_at = :now",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=to_attributes({":id": message_id, ":now": now.isoformat()}),
+        )

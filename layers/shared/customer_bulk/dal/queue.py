@@ -1,0 +1,34 @@
+"""The chunk queue: FIFO, one message group per tenant, so a tenant's chunks are applied one at a time."""
+
+from customer_bulk.dal.clients import aws_client
+from customer_bulk.models.job import ChunkMessage
+
+SEND_BATCH_LIMIT = 10
+
+
+class ChunkQueue:
+    def __init__(self, queue_url: str) -> None:
+        self.queue_url = queue_url
+        self.client = aws_client("sqs")
+
+    def send(self, messages: list[ChunkMessage]) -> None:
+        for start in range(0, len(messages), SEND_BATCH_LIMIT):
+            batch = messages[start : start + SEND_BATCH_LIMIT]
+            response = self.client.send_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {
+                        "Id": str(message.chunk),
+                        "MessageBody": message.model_dump_json(),
+                        "MessageGroupId": message.tenant_id,
+                        # A splitter retry within SQS's 5-minute window does not enqueue a chunk twice.
+                        "MessageDeduplicationId": f"{message.job_id}-{message.chunk}",
+                    }
+                    for message in batch
+                ],
+            )
+            if response.get("Failed"):
+                failed = ", ".join(
+                    f"{entry['Id']}: {entry.get('Message', entry['Code'])}" for entry in response["Failed"]
+                )
+                raise RuntimeError(f"SQS refused chunk messages ({failed})")

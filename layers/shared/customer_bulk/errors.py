@@ -1,0 +1,26 @@
+"""Typed errors. The API maps them to HTTP answers in one place (functions/api); messages are user-facing."""
+
+
+class CustomerBulkError(Exception):
+    """Base class: the message is safe to show to the tenant that caused it."""
+
+
+class BadRequestError(CustomerBulkError):
+    """The request itself is wrong (a missing or malformed option)."""
+
+
+class NotFoundError(CustomerBulkError):
+    """No such job for this tenant (also what another tenant's job looks like)."""
+
+
+class ConflictError(CustomerBulkError):
+    """The job is not in a state that allows this action."""
+
+
+class FileRejected(CustomerBulkError):
+    """The whole file is refused before anything is written; ``code`` is stable, the message says what to fix."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message

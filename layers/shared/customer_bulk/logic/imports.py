@@ -1,0 +1,57 @@
+"""Starting an import (a job and a presigned upload) and reporting its progress."""
+
+from datetime import datetime
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from customer_bulk.dal import file_store, job_store
+from customer_bulk.errors import NotFoundError
+from customer_bulk.ids import new_id
+from customer_bulk.models.api import CreateImportRequest, CreateImportResponse, ImportStatus, UploadForm
+from customer_bulk.models.job import ImportJob
+from customer_bulk.observability import metrics
+from customer_bulk.paths import JobPaths
+from customer_bulk.report_names import error_report_name
+from customer_bulk.settings import get_settings
+
+
+def create_import(
+    tenant_id: str, requested_by: str, request: CreateImportRequest, now: datetime
+) -> CreateImportResponse:
+    settings = job_store().tenant_settings(tenant_id)
+    job_id = new_id()
+    paths = JobPaths(tenant_id, job_id)
+    job = ImportJob(
+        tenant_id=tenant_id,
+        job_id=job_id,
+        requested_by=requested_by,
+        file_name=request.file_name,
+        upload_key=paths.upload(request.file_name),
+        options=request.options,
+        settings=settings,
+        created_at=now,
+        updated_at=now,
+    )
+    job_store().create(job)
+    metrics.add_metric(name="ImportsStarted", unit=MetricUnit.Count, value=1)
+    expires_in = get_settings().upload_url_ttl_s
+    form = file_store().presigned_upload(
+        job.upload_key, prefix=paths.upload_prefix, max_bytes=settings.max_file_bytes, expires_in=expires_in
+    )
+    return CreateImportResponse(
+        job_id=job_id,
+        status=job.status,
+        upload=UploadForm(**form, expires_in=expires_in, max_bytes=settings.max_file_bytes),
+    )
+
+
+def import_status(tenant_id: str, job_id: str) -> ImportStatus:
+    job = job_store().get(tenant_id, job_id)
+    if job is None:
+        raise NotFoundError(f"No import {job_id}.")
+    url = None
+    if job.error_report_key:
+        url = file_store().presigned_download(
+            job.error_report_key, error_report_name(job.file_name), get_settings().report_url_ttl_s
+        )
+    return ImportStatus.of(job, url)

@@ -1,0 +1,266 @@
+"""Deciding what each row does to the customers: create, update, leave unchanged, skip or reject.
+
+Storage model (docs/adr/0002): a customer lives at the item of its first key, ``{tenant}#E#{email}`` or
+``{tenant}#P#{phone}``; its other key is a small pointer item to that home. Every key is therefore an exact
+primary key: one BatchGetItem finds a chunk's customers by email and by phone, and a key can never belong to two
+customers. This module is pure: it reads a view of those items and returns the outcomes plus the exact writes
+(and the before-image of everything it touches), which the caller records before applying them.
+"""
+
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from customer_bulk.ids import new_id
+from customer_bulk.models.job import Counts, ImportOptions, MatchKey
+from customer_bulk.schema import FIELDS, FIELDS_BY_NAME
+from customer_bulk.validation import Issue, ValidatedRow
+
+Item = dict[str, Any]
+
+CUSTOMER = "customer"
+POINTER = "pointer"
+TENANT_SHARDS = 16
+CUSTOMER_FIELDS: tuple[str, ...] = tuple(spec.name for spec in FIELDS)
+_KEY_PREFIX = {"email": "E", "phone": "P"}
+
+
+class Status:
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+    INVALID = "invalid"
+    NOT_PROCESSED = "not_processed"
+
+
+def key_address(tenant_id: str, key_field: str, value: str) -> str:
+    return f"{tenant_id}#{_KEY_PREFIX[key_field]}#{value}"
+
+
+def tenant_shard(tenant_id: str, customer_id: str) -> str:
+    """Spreads a tenant's customers over a few index partitions, so an export can read them in parallel."""
+    return f"{tenant_id}#{zlib.crc32(customer_id.encode()) % TENANT_SHARDS:02d}"
+
+
+def row_addresses(tenant_id: str, rows: Iterable[ValidatedRow]) -> set[str]:
+    """Every key item a chunk must read: both keys of every valid row."""
+    addresses = set()
+    for row in rows:
+        if row.is_valid:
+            for key_field in ("email", "phone"):
+                if value := row.values.get(key_field):
+                    addresses.add(key_address(tenant_id, key_field, value))
+    return addresses
+
+
+@dataclass(slots=True)
+class RowOutcome:
+    row: int
+    status: str
+    customer_id: str | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    changes: dict[str, list[str | None]] = field(default_factory=dict)  # field -> [old, new]
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"row": self.row, "status": self.status}
+        for name in ("customer_id", "errors", "warnings", "changes"):
+            if value := getattr(self, name):
+                data[name] = value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "RowOutcome":
+        return cls(**data)
+
+
+@dataclass(slots=True)
+class ChunkDecision:
+    """Everything a chunk does, decided once and recorded before any write, so a redelivery replays it exactly."""
+
+    outcomes: list[RowOutcome]
+    puts: list[Item]
+    deletes: list[str]
+    before: dict[str, Item | None]
+
+    @property
+    def counts(self) -> Counts:
+        counts = Counts()
+        for outcome in self.outcomes:
+            setattr(counts, outcome.status, getattr(counts, outcome.status) + 1)
+            if outcome.warnings and outcome.status not in (Status.INVALID, Status.NOT_PROCESSED):
+                counts.warnings += 1
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "outcomes": [outcome.to_json() for outcome in self.outcomes],
+            "puts": self.puts,
+            "deletes": self.deletes,
+            "before": self.before,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ChunkDecision":
+        return cls(
+            outcomes=[RowOutcome.from_json(item) for item in data["outcomes"]],
+            puts=data["puts"],
+            deletes=data["deletes"],
+            before=data["before"],
+        )
+
+
+class CustomerView:
+    """Key items as this chunk sees them: what was read, updated by the chunk's own decisions as it goes.
+
+    Deciding row by row against this view (not the stale read) keeps a chunk consistent with itself: a phone that
+    row 3 takes from a customer is free for row 9.
+    """
+
+    def __init__(self, found: dict[str, Item], looked_up: Iterable[str]) -> None:
+        self._original: dict[str, Item | None] = {address: found.get(address) for address in looked_up}
+        self._original.update(found)
+        self._current: dict[str, Item | None] = dict(self._original)
+        self._touched: set[str] = set()
+
+    def customer_at(self, address: str) -> Item | None:
+        item = self._current.get(address)
+        if item is not None and item["kind"] == POINTER:
+            item = self._current.get(item["home"])
+        return item
+
+    def put(self, item: Item) -> None:
+        self._current[item["pk"]] = item
+        self._touched.add(item["pk"])
+
+    def delete(self, address: str) -> None:
+        if self._current.get(address) is not None or address in self._original:
+            self._current[address] = None
+            self._touched.add(address)
+
+    def writes(self) -> tuple[list[Item], list[str], dict[str, Item | None]]:
+        puts, deletes, before = [], [], {}
+        for address in sorted(self._touched):
+            now, then = self._current.get(address), self._original.get(address)
+            if now == then:
+                continue
+            before[address] = then
+            if now is None:
+                deletes.append(address)
+            else:
+                puts.append(now)
+        return puts, deletes, before
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionContext:
+    tenant_id: str
+    job_id: str
+    options: ImportOptions
+    now: str  # ISO timestamp stamped on every write of the chunk
+    column_names: dict[str, str]  # field -> header as uploaded, for messages
+    make_id: Callable[[], str] = new_id
+
+
+def decide_chunk(rows: Iterable[ValidatedRow], view: CustomerView, context: DecisionContext) -> ChunkDecision:
+    outcomes = [_decide_row(row, view, context) for row in rows]
+    puts, deletes, before = view.writes()
+    return ChunkDecision(outcomes=outcomes, puts=puts, deletes=deletes, before=before)
+
+
+def _decide_row(row: ValidatedRow, view: CustomerView, context: DecisionContext) -> RowOutcome:
+    warnings = [str(issue) for issue in row.warnings]
+    if not row.is_valid:
+        return RowOutcome(row.row, Status.INVALID, errors=[str(issue) for issue in row.errors], warnings=warnings)
+
+    tenant = context.tenant_id
+    values = dict(row.values)
+    by_email = view.customer_at(key_address(tenant, "email", values["email"])) if "email" in values else None
+    by_phone = view.customer_at(key_address(tenant, "phone", values["phone"])) if "phone" in values else None
+    target = _match(by_email, by_phone, context.options.match_key, has_email="email" in values)
+
+    # A key that already belongs to another customer is not moved: the field is skipped with a warning.
+    for key_field, owner in (("email", by_email), ("phone", by_phone)):
+        if owner is not None and (target is None or owner["customer_id"] != target["customer_id"]):
+            value = values.pop(key_field)
+            warnings.append(
+                str(
+                    Issue(
+                        context.column_names.get(key_field, FIELDS_BY_NAME[key_field].header),
+                        f'"{value}" already belongs to another customer; not set on this row',
+                    )
+                )
+            )
+
+    if target is None:
+        customer = _create(values, view, context)
+        return RowOutcome(row.row, Status.CREATED, customer["customer_id"], warnings=warnings)
+    if not context.options.update_existing:
+        return RowOutcome(row.row, Status.SKIPPED, target["customer_id"], warnings=warnings)
+    changes = {name: [target.get(name), value] for name, value in values.items() if target.get(name) != value}
+    if not changes:
+        return RowOutcome(row.row, Status.UNCHANGED, target["customer_id"], warnings=warnings)
+    _update(target, values, view, context)
+    return RowOutcome(row.row, Status.UPDATED, target["customer_id"], warnings=warnings, changes=changes)
+
+
+def _match(by_email: Item | None, by_phone: Item | None, match_key: MatchKey, *, has_email: bool) -> Item | None:
+    if match_key is MatchKey.EMAIL:
+        return by_email
+    if match_key is MatchKey.PHONE:
+        return by_phone
+    if not has_email:
+        return by_phone
+    if by_email is not None:
+        return by_email
+    # Email first; a customer found by phone who has no email yet is the same person gaining one.
+    if by_phone is not None and not by_phone.get("email"):
+        return by_phone
+    return None
+
+
+def _create(values: dict[str, str], view: CustomerView, context: DecisionContext) -> Item:
+    customer_id = context.make_id()
+    customer: Item = {
+        "kind": CUSTOMER,
+        "customer_id": customer_id,
+        "tenant_id": context.tenant_id,
+        "tenant_shard": tenant_shard(context.tenant_id, customer_id),
+        "version": 1,
+        "created_at": context.now,
+        "updated_at": context.now,
+        "created_by_job": context.job_id,
+        "updated_by_job": context.job_id,
+        **{name: values[name] for name in CUSTOMER_FIELDS if name in values},
+    }
+    _place(customer, previous=None, view=view, tenant_id=context.tenant_id)
+    return customer
+
+
+def _update(target: Item, values: dict[str, str], view: CustomerView, context: DecisionContext) -> None:
+    customer = {key: value for key, value in target.items() if key != "pk"}
+    customer.update(values)
+    customer["version"] = int(target["version"]) + 1
+    customer["updated_at"] = context.now
+    customer["updated_by_job"] = context.job_id
+    _place(customer, previous=target, view=view, tenant_id=context.tenant_id)
+
+
+def _place(customer: Item, previous: Item | None, view: CustomerView, tenant_id: str) -> None:
+    """Write the customer at its home and pointers at its other keys; free the keys it no longer has."""
+    addresses = [key_address(tenant_id, name, customer[name]) for name in ("email", "phone") if customer.get(name)]
+    old_addresses = (
+        [key_address(tenant_id, name, previous[name]) for name in ("email", "phone") if previous.get(name)]
+        if previous is not None
+        else []
+    )
+    home = previous["pk"] if previous is not None and previous["pk"] in addresses else addresses[0]
+    view.put({"pk": home, **customer})
+    for address in addresses:
+        if address != home:
+            view.put({"pk": address, "kind": POINTER, "home": home, "ref_customer_id": customer["customer_id"]})
+    for address in old_addresses:
+        if address not in addresses:
+            view.delete(address)

@@ -1,0 +1,138 @@
+"""The email an admin gets when a job ends: counts, what to do next, and the link to the rows to fix."""
+
+import html
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from customer_bulk.dal import mailer
+from customer_bulk.models.job import JobStatus
+from customer_bulk.models.notice import Notice
+from customer_bulk.observability import metrics
+from customer_bulk.settings import get_settings
+
+JOB_HEADER = "X-Customer-Bulk-Job"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedNotice:
+    subject: str
+    text: str
+    html: str
+
+
+def render(notice: Notice) -> RenderedNotice:
+    if notice.status is JobStatus.REJECTED:
+        return _rejected(notice)
+    if notice.status is JobStatus.FAILED:
+        return _failed(notice)
+    return _finished(notice)
+
+
+def send_notice(notice: Notice) -> str:
+    rendered = render(notice)
+    message = EmailMessage()
+    message["Subject"] = rendered.subject
+    message["From"] = get_settings().sender_email
+    message["To"] = ", ".join(notice.to)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="customer-bulk")
+    message[JOB_HEADER] = notice.job_id
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    message_id = mailer().send_raw(get_settings().sender_email, notice.to, message.as_bytes())
+    metrics.add_metric(name="NoticesSent", unit=MetricUnit.Count, value=1)
+    return message_id
+
+
+def _finished(notice: Notice) -> RenderedNotice:
+    counts = notice.counts
+    subject = (
+        f"Import finished: {notice.file_name} - {counts.created:,} created, {counts.updated:,} updated, "
+        f"{counts.unchanged:,} unchanged, {counts.invalid:,} invalid"
+    )
+    lines = [
+        ("Rows in the file", notice.rows_total),
+        ("Created", counts.created),
+        ("Updated", counts.updated),
+        ("Unchanged", counts.unchanged),
+        ("Skipped (already existed)", counts.skipped),
+        ("Invalid", counts.invalid),
+    ]
+    if counts.not_processed:
+        lines.append(("Not processed", counts.not_processed))
+    if counts.warnings:
+        lines.append(("Imported with a field skipped", counts.warnings))
+    width = max(len(label) for label, _ in lines)
+    text = [f'Your customer import "{notice.file_name}" has finished.', ""]
+    text += [f"  {label + ':':<{width + 1}} {value:>8,}" for label, value in lines]
+    text.append("")
+    todo = _report_advice(notice)
+    text += todo
+    if notice.notes:
+        text += ["", "Notes:", *(f"- {note}" for note in notice.notes)]
+    text += ["", f"Import job {notice.job_id}"]
+
+    rows = "".join(
+        f"<tr><td>{html.escape(label)}</td><td style='text-align:right'>{value:,}</td></tr>" for label, value in lines
+    )
+    body = [
+        f"<p>Your customer import <b>{html.escape(notice.file_name)}</b> has finished.</p>",
+        f"<table cellpadding='4' style='border-collapse:collapse'>{rows}</table>",
+    ]
+    if notice.report_url:
+        link = html.escape(notice.report_url, quote=True)
+        name = html.escape(notice.report_name or "")
+        body.append(f"<p><a href='{link}'>Download {name}</a> (link valid for {notice.report_expires_days} days).</p>")
+    body += [f"<p>{html.escape(line)}</p>" for line in todo if line and not line.startswith("http")]
+    if notice.notes:
+        body.append("<ul>" + "".join(f"<li>{html.escape(note)}</li>" for note in notice.notes) + "</ul>")
+    body.append(f"<p style='color:#888'>Import job {notice.job_id}</p>")
+    return RenderedNotice(subject, "\n".join(text) + "\n", _page(body))
+
+
+def _report_advice(notice: Notice) -> list[str]:
+    if not notice.report_url:
+        return ["Every row was imported."]
+    return [
+        f"The rows to look at are in {notice.report_name}: invalid rows on the first sheet, with an Error column that "
+        "says what to fix (fix them and import that file again as it is), and rows imported with a field skipped "
+        "on the Warnings sheet.",
+        f"Download (link valid for {notice.report_expires_days} days):",
+        notice.report_url,
+    ]
+
+
+def _rejected(notice: Notice) -> RenderedNotice:
+    reason = notice.error or "The file could not be imported."
+    subject = f"Import rejected: {notice.file_name}"
+    text = (
+        f'Your customer import "{notice.file_name}" was rejected; no customer was changed.\n\n'
+        f"Reason: {reason}\n\nFix the file and upload it again.\n\nImport job {notice.job_id}\n"
+    )
+    body = [
+        f"<p>Your customer import <b>{html.escape(notice.file_name)}</b> was rejected; no customer was changed.</p>",
+        f"<p><b>Reason:</b> {html.escape(reason)}</p><p>Fix the file and upload it again.</p>",
+        f"<p style='color:#888'>Import job {notice.job_id}</p>",
+    ]
+    return RenderedNotice(subject, text, _page(body))
+
+
+def _failed(notice: Notice) -> RenderedNotice:
+    reason = notice.error or "The import could not be completed."
+    counts = notice.counts
+    done = f"{counts.created:,} created and {counts.updated:,} updated before it stopped."
+    subject = f"Import failed: {notice.file_name}"
+    text = f'Your customer import "{notice.file_name}" failed.\n\n{reason}\n{done}\n\nImport job {notice.job_id}\n'
+    body = [
+        f"<p>Your customer import <b>{html.escape(notice.file_name)}</b> failed.</p>",
+        f"<p>{html.escape(reason)}</p><p>{html.escape(done)}</p>",
+        f"<p style='color:#888'>Import job {notice.job_id}</p>",
+    ]
+    return RenderedNotice(subject, text, _page(body))
+
+
+def _page(body: list[str]) -> str:
+    return "<!doctype html><html><body style='font-family:sans-serif'>" + "".join(body) + "</body></html>"

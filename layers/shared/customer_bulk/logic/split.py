@@ -1,0 +1,217 @@
+"""Splitting an uploaded file into chunks for the validators.
+
+Everything that can refuse the whole file happens here, before any customer is touched: size, format, hostile
+archives, the row limit, a missing key column. The splitter is also the only step that sees the whole file, so it
+finds keys that repeat across the file: the first occurrence wins, later ones are marked for the validator.
+"""
+
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from customer_bulk.dal import chunk_queue, file_store, job_store
+from customer_bulk.errors import ConflictError, FileRejected
+from customer_bulk.logic.report import start_report
+from customer_bulk.models.job import ChunkMessage, ImportJob, JobStatus, MatchKey
+from customer_bulk.observability import logger, metrics
+from customer_bulk.paths import JobPaths, parse_upload_key
+from customer_bulk.schema import FIELDS_BY_NAME, HeaderMapping, map_headers
+from customer_bulk.settings import get_settings
+from customer_bulk.spreadsheet.reader import Table, open_table
+from customer_bulk.spreadsheet.safety import check_size, sniff_format
+from customer_bulk.validation import RowContext, key_values, primary_key
+
+
+@dataclass(slots=True)
+class SplitResult:
+    rows_total: int = 0
+    chunks: list[ChunkMessage] = field(default_factory=list)
+
+
+def split_upload(key: str, size: int, now: datetime) -> None:
+    parsed = parse_upload_key(key)
+    if parsed is None:
+        logger.warning("Ignoring an object that is not an import upload", extra={"key_prefix": key[:40]})
+        return
+    tenant_id, job_id = parsed
+    jobs = job_store()
+    job = jobs.get(tenant_id, job_id)
+    if job is None:
+        logger.warning("Ignoring an upload for an unknown job", extra={"job_id": job_id})
+        return
+    if job.status is JobStatus.PROCESSING:
+        # A redelivered upload event after the chunks were recorded: re-send them (deduplicated downstream).
+        chunk_queue().send(_chunk_messages(job))
+        return
+    try:
+        job = jobs.transition(
+            tenant_id,
+            job_id,
+            JobStatus.SPLITTING,
+            (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING),
+            now,
+            upload_key=key,
+        )
+    except ConflictError:
+        logger.info("Upload event for a job that has moved on", extra={"job_id": job_id, "status": job.status})
+        return
+
+    paths = JobPaths(tenant_id, job_id)
+    written: list[str] = []
+    try:
+        check_size(size, job.settings)
+        with tempfile.TemporaryDirectory() as scratch:
+            local = Path(scratch) / "upload"
+            file_store().download(key, local)
+            table = open_table(local, sniff_format(local, job.file_name), job.settings, job.options.sheet)
+            mapping = _check_mapping(table, job)
+            result = _write_chunks(table, mapping, job, paths, written)
+    except FileRejected as rejection:
+        file_store().delete_keys(written)
+        jobs.transition(
+            tenant_id,
+            job_id,
+            JobStatus.REJECTED,
+            (JobStatus.SPLITTING,),
+            now,
+            error_code=rejection.code,
+            error=rejection.message,
+        )
+        logger.info("File rejected", extra={"job_id": job_id, "code": rejection.code})
+        metrics.add_metric(name="FilesRejected", unit=MetricUnit.Count, value=1)
+        start_report(tenant_id, job_id)
+        return
+
+    job = jobs.transition(
+        tenant_id,
+        job_id,
+        JobStatus.PROCESSING,
+        (JobStatus.SPLITTING,),
+        now,
+        rows_total=result.rows_total,
+        chunk_rows=get_settings().chunk_rows,
+        chunks_total=len(result.chunks),
+        headers=table.headers,
+        header_row=table.header_row,
+        fields=mapping.fields,
+        notes=mapping.notes,
+    )
+    chunk_queue().send(result.chunks)
+    logger.info("File split", extra={"job_id": job_id, "rows": result.rows_total, "chunks": len(result.chunks)})
+    metrics.add_metric(name="RowsUploaded", unit=MetricUnit.Count, value=result.rows_total)
+
+
+def _check_mapping(table: Table, job: ImportJob) -> HeaderMapping:
+    mapping = map_headers(table.headers)
+    keys = mapping.key_fields
+    headers = ", ".join(f'"{header}"' for header in table.headers if header) or "none"
+    if not keys:
+        raise FileRejected(
+            "no_key_column",
+            f"The file has no Email or Phone column, so no row could be matched to a customer "
+            f"(header row {table.header_row}: {headers}).",
+        )
+    required = {MatchKey.EMAIL: "email", MatchKey.PHONE: "phone"}.get(job.options.match_key)
+    if required and required not in keys:
+        raise FileRejected(
+            "no_key_column",
+            f"This import matches customers by {required}, but the file has no "
+            f"{FIELDS_BY_NAME[required].header} column (header row {table.header_row}: {headers}).",
+        )
+    return mapping
+
+
+def _write_chunks(
+    table: Table, mapping: HeaderMapping, job: ImportJob, paths: JobPaths, written: list[str]
+) -> SplitResult:
+    chunk_rows = get_settings().chunk_rows
+    limit = job.settings.max_rows
+    context = RowContext(table.headers, mapping.fields, job.settings.default_region, job.options.match_key)
+    first_seen: dict[str, dict[str, int]] = {"email": {}, "phone": {}}
+    result = SplitResult()
+    buffer: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        number = len(result.chunks)
+        key = paths.chunk(number)
+        file_store().put_json_lines(key, buffer)
+        written.append(key)
+        result.chunks.append(
+            ChunkMessage(tenant_id=job.tenant_id, job_id=job.job_id, chunk=number, key=key, rows=len(buffer))
+        )
+        buffer.clear()
+
+    rows = iter(table.rows)
+    for number, cells in rows:
+        result.rows_total += 1
+        if result.rows_total > limit:
+            total = result.rows_total + sum(1 for _ in rows)
+            raise FileRejected(
+                "too_many_rows", f"The file has {total:,} customer rows; the limit is {limit:,} per import."
+            )
+        buffer.append(_chunk_record(number, cells, context, first_seen))
+        if len(buffer) >= chunk_rows:
+            flush()
+    if buffer:
+        flush()
+    if not result.rows_total:
+        raise FileRejected("no_data", f"The file has a header row (row {table.header_row}) but no customers below it.")
+    return result
+
+
+def _chunk_record(
+    number: int, cells: list[str], context: RowContext, first_seen: dict[str, dict[str, int]]
+) -> dict[str, Any]:
+    """The row as uploaded, plus where its keys first appeared when this is not their first row."""
+    while cells and not cells[-1]:
+        cells = cells[:-1]
+    record: dict[str, Any] = {"r": number, "v": cells}
+    email, phone = key_values(cells, context)
+    primary = primary_key(email, phone, context.match_key)
+    if primary is None:
+        return record  # the validator rejects it with the reason
+    key_field, value = primary
+    if value in first_seen[key_field]:
+        record["dup"] = {key_field: first_seen[key_field][value]}
+        return record
+    first_seen[key_field][value] = number
+    other_field, other_value = ("phone", phone) if key_field == "email" else ("email", email)
+    if other_value:
+        if other_value in first_seen[other_field]:
+            record["shared"] = {other_field: first_seen[other_field][other_value]}
+        else:
+            first_seen[other_field][other_value] = number
+    return record
+
+
+def _chunk_messages(job: ImportJob) -> list[ChunkMessage]:
+    paths = JobPaths(job.tenant_id, job.job_id)
+    size = job.chunk_rows or get_settings().chunk_rows
+    return [
+        ChunkMessage(
+            tenant_id=job.tenant_id,
+            job_id=job.job_id,
+            chunk=number,
+            key=paths.chunk(number),
+            rows=min(size, job.rows_total - number * size),
+        )
+        for number in range(job.chunks_total)
+        if number not in job.counted_chunks
+    ]
+
+
+def abandon_upload(key: str) -> None:
+    """The splitter kept failing on this upload: finalise its job (failed, with a notice) instead of letting it hang."""
+    parsed = parse_upload_key(key)
+    if parsed is None:
+        return
+    tenant_id, job_id = parsed
+    job = job_store().get(tenant_id, job_id)
+    if job is not None and job.status in (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING):
+        logger.error("Upload could not be split", extra={"job_id": job_id})
+        metrics.add_metric(name="UploadsDeadLettered", unit=MetricUnit.Count, value=1)
+        start_report(tenant_id, job_id)

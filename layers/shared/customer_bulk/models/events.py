@@ -1,0 +1,46 @@
+"""The AWS events our functions receive, as far as we read them."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from pydantic import BaseModel, ConfigDict, Field, Json
+
+from customer_bulk.models.job import ChunkMessage
+
+
+class S3ObjectRef(BaseModel):
+    key: str
+    size: int = 0
+
+
+class S3Entity(BaseModel):
+    object_ref: S3ObjectRef = Field(alias="object")
+
+
+class S3EventRecord(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    event_name: str = Field(alias="eventName")
+    s3: S3Entity
+
+
+class S3Notification(BaseModel):
+    """An S3 event notification; S3's "s3:TestEvent" (sent when notifications are configured) has no records."""
+
+    records: list[S3EventRecord] = Field(default_factory=list, alias="Records")
+
+
+class UploadRecord(SqsRecordModel):
+    body: Json[S3Notification]  # type: ignore[assignment]
+
+
+class ChunkRecord(SqsRecordModel):
+    body: Json[ChunkMessage]  # type: ignore[assignment]
+
+
+class ReportTask(BaseModel):
+    """Input of the import report task; ``failure`` is the state machine's caught error, when there is one."""
+
+    tenant_id: str
+    job_id: str
+    failure: dict[str, Any] | None = None

@@ -1,0 +1,20 @@
+"""What the admin is told when a job ends: the state machine carries it from the report task to the notifier."""
+
+from pydantic import BaseModel
+
+from customer_bulk.models.job import Counts, JobStatus
+
+
+class Notice(BaseModel):
+    tenant_id: str
+    job_id: str
+    to: list[str]
+    file_name: str
+    status: JobStatus
+    rows_total: int = 0
+    counts: Counts = Counts()
+    error: str | None = None
+    notes: list[str] = []
+    report_url: str | None = None
+    report_name: str | None = None
+    report_expires_days: int = 7

@@ -1,0 +1,47 @@
+"""Where a job's files live in the files bucket. Every path starts with the tenant: prefixes are tenant-scoped."""
+
+import re
+from dataclasses import dataclass
+
+UPLOADS = "uploads"
+JOBS = "jobs"
+_UPLOAD_KEY = re.compile(r"^uploads/(?P<tenant>[A-Za-z0-9_-]{1,64})/(?P<job>[0-9A-HJKMNP-TV-Z]{26})/(?P<name>[^/]+)$")
+
+
+def safe_file_name(name: str) -> str:
+    """A name that is safe as an S3 key segment and in a Content-Disposition header, keeping its extension."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    cleaned = re.sub(r"[^\w.\- ]+", "_", base, flags=re.UNICODE).strip(" .") or "upload"
+    return cleaned[-120:]
+
+
+@dataclass(frozen=True, slots=True)
+class JobPaths:
+    tenant_id: str
+    job_id: str
+
+    @property
+    def upload_prefix(self) -> str:
+        return f"{UPLOADS}/{self.tenant_id}/{self.job_id}/"
+
+    def upload(self, file_name: str) -> str:
+        return self.upload_prefix + safe_file_name(file_name)
+
+    @property
+    def root(self) -> str:
+        return f"{JOBS}/{self.tenant_id}/{self.job_id}/"
+
+    def chunk(self, number: int) -> str:
+        return f"{self.root}chunks/{number:05d}.jsonl"
+
+    def decision(self, number: int) -> str:
+        return f"{self.root}decisions/{number:05d}.json"
+
+    def report(self, file_name: str) -> str:
+        return f"{self.root}reports/{file_name}"
+
+
+def parse_upload_key(key: str) -> tuple[str, str] | None:
+    """(tenant, job) of an upload key, or None for anything that is not one of our presigned uploads."""
+    match = _UPLOAD_KEY.match(key)
+    return (match["tenant"], match["job"]) if match else None

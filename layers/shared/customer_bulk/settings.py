@@ -1,0 +1,30 @@
+"""Deployment settings: environment variables parsed once into a model, never read inside logic."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """What the template passes to every function (Globals.Function.Environment)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    customers_table: str
+    jobs_table: str
+    files_bucket: str
+    chunk_queue_url: str
+    import_state_machine_arn: str
+    sender_email: str
+    tenant_claim: str = "custom:tenant_id"
+    email_claim: str = "email"
+    chunk_rows: int = Field(default=500, ge=1, le=5000)
+    upload_url_ttl_s: int = Field(default=900, ge=60, le=900)
+    report_url_ttl_s: int = Field(default=7 * 24 * 3600, ge=60, le=7 * 24 * 3600)
+    stalled_after_s: int = Field(default=1800, ge=60)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]  # values come from the environment

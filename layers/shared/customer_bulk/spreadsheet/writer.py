@@ -1,0 +1,85 @@
+"""Writing spreadsheets that are safe to open: streamed, every value a text cell, formulas neutralised.
+
+OWASP's CSV-injection guidance: a cell starting with = + - @ tab or CR can run as a formula. In .xlsx we write such
+values as text cells with Excel's quote-prefix style (the cell shows exactly the value and stays text even when
+edited), so real data such as a "+84 912..." phone is not corrupted with an added apostrophe.
+"""
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+_RISKY_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?[\d\s().\-/]*\d[\d\s().\-/]*$")
+MAX_COLUMN_WIDTH = 60
+
+
+def is_formula_like(text: str) -> bool:
+    """True for text a spreadsheet could evaluate; plain signed numbers and phones are data, not formulas."""
+    return text.startswith(_RISKY_START) and not _PLAIN_NUMBER.match(text)
+
+
+class SafeWorkbook:
+    """An .xlsx written row by row in constant memory."""
+
+    def __init__(self, path: Path) -> None:
+        self._book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
+        self.text = self._book.add_format({"num_format": "@"})
+        self.quoted = self._book.add_format({"num_format": "@", "quote_prefix": True})
+        self.header = self._book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "num_format": "@"})
+        self.error = self._book.add_format({"num_format": "@", "font_color": "#9C0006", "bg_color": "#FFC7CE"})
+        self.warning = self._book.add_format({"num_format": "@", "font_color": "#9C5700", "bg_color": "#FFEB9C"})
+
+    def add_sheet(self, name: str, headers: Sequence[str], widths: Sequence[int] | None = None) -> "SafeSheet":
+        return SafeSheet(self, self._book.add_worksheet(name[:31]), headers, widths)
+
+    def close(self) -> None:
+        self._book.close()
+
+    def __enter__(self) -> "SafeWorkbook":
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class SafeSheet:
+    def __init__(self, book: SafeWorkbook, sheet: Worksheet, headers: Sequence[str], widths: Sequence[int] | None):
+        self.book = book
+        self.sheet = sheet
+        self.columns = len(headers)
+        self.next_row = 1
+        for index, header in enumerate(headers):
+            self._cell(0, index, header, book.header)
+            width = widths[index] if widths else max(10, min(MAX_COLUMN_WIDTH, len(header) + 4))
+            sheet.set_column(index, index, width)
+        sheet.freeze_panes(1, 0)
+
+    def write_row(self, values: Sequence[Any], last_cell_format: Any = None) -> None:
+        row = self.next_row
+        for index, value in enumerate(values):
+            if value is None or value == "":
+                continue  # a blank stays blank, as it was uploaded
+            cell_format = last_cell_format if last_cell_format is not None and index == len(values) - 1 else None
+            if isinstance(value, int) and not isinstance(value, bool):
+                self.sheet.write_number(row, index, value)  # numbers we produce (row numbers), never uploaded text
+            else:
+                self._cell(row, index, str(value), cell_format)
+        self.next_row += 1
+
+    def finish(self) -> None:
+        if self.columns:
+            self.sheet.autofilter(0, 0, max(self.next_row - 1, 0), self.columns - 1)
+
+    def _cell(self, row: int, column: int, text: str, cell_format: Any = None) -> None:
+        if is_formula_like(text):
+            self.sheet.write_string(row, column, text, self.book.quoted)
+        else:
+            self.sheet.write_string(row, column, text, cell_format or self.book.text)

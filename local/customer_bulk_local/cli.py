@@ -1,0 +1,183 @@
+"""customer-bulk: run the stack locally and use it the way the web client does.
+
+    customer-bulk serve [--port N]
+    customer-bulk import FILE --tenant T [--api URL] [--json]
+
+Without --api, ``import`` starts an embedded local stack for that one command.
+"""
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from customer_bulk_local.client import ApiClient, ApiError
+
+DEFAULT_ADMIN = "admin@example.com"
+EXIT_REJECTED = 2
+EXIT_FAILED = 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="customer-bulk", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the local stack and its HTTP API until interrupted")
+    serve.add_argument("--port", type=int, default=0, help="port of the HTTP API (default: any free port)")
+
+    run = commands.add_parser("import", help="import a customer file and wait for the outcome")
+    run.add_argument("file", type=Path)
+    run.add_argument("--tenant", required=True)
+    run.add_argument("--email", default=DEFAULT_ADMIN, help="the admin who imports (gets the notice)")
+    run.add_argument("--api", help="base URL of a running API (default: start a local stack for this command)")
+    run.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
+    run.add_argument("--out", type=Path, default=Path("customer-bulk-output"), help="where reports are saved")
+    run.add_argument("--match", choices=["auto", "email", "phone"], default="auto", help="how rows find customers")
+    run.add_argument("--keep-existing", action="store_true", help="do not update customers that already exist")
+    run.add_argument("--sheet", help="the sheet to read (default: the first one with data)")
+    run.add_argument("--timeout", type=float, default=900, help="seconds to wait for the import to finish")
+
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args.port)
+    return _import(args)
+
+
+def _serve(port: int) -> int:
+    from customer_bulk_local.emulator import LocalStack, LocalStackOptions
+
+    stack = LocalStack(LocalStackOptions(api_port=port, run_schedules=True, function_output=sys.stderr)).start()
+    print(stack.api_url, flush=True)
+    print(
+        f"Local stack running (AWS emulator at {stack.endpoint_url}). Send X-Tenant-Id and X-User-Email headers; "
+        "Ctrl-C stops it.",
+        file=sys.stderr,
+        flush=True,
+    )
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+    return 0
+
+
+@contextmanager
+def _api(url: str | None) -> Iterator[str]:
+    if url:
+        yield url
+        return
+    from customer_bulk_local.emulator import LocalStack, LocalStackOptions
+
+    stack = LocalStack(LocalStackOptions()).start()
+    try:
+        yield stack.api_url
+    finally:
+        stack.stop()
+
+
+def _import(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        return _fail(args, f"No such file: {args.file}")
+    options: dict[str, Any] = {"match_key": args.match, "update_existing": not args.keep_existing}
+    if args.sheet:
+        options["sheet"] = args.sheet
+    with _api(args.api) as base_url:
+        client = ApiClient(base_url, args.tenant, args.email)
+        try:
+            created = client.create_import(args.file.name, options)
+            job_id = created["job_id"]
+            if not args.json:
+                print(f"Importing {args.file.name} for tenant {args.tenant} (job {job_id})", file=sys.stderr)
+            client.upload(created["upload"], args.file)
+            status = client.wait(job_id, timeout_s=args.timeout, on_progress=_ProgressBar(enabled=not args.json))
+        except (ApiError, TimeoutError) as error:
+            return _fail(args, str(error))
+        report = None
+        if status.get("error_report_url"):
+            report = client.download(status["error_report_url"], args.out / f"{job_id}-errors.xlsx").resolve()
+        emails = client.emails(job_id)
+    result = _result(status, report, emails[-1] if emails else None)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        _print_summary(result)
+    if status["status"] == "rejected":
+        if not args.json:
+            print(f"Rejected: {status.get('error')}", file=sys.stderr)
+        return EXIT_REJECTED
+    return 0 if status["status"] == "completed" else EXIT_FAILED
+
+
+def _result(status: dict[str, Any], report: Path | None, email: dict[str, Any] | None) -> dict[str, Any]:
+    keys = ("job_id", "status", "rows_total", "created", "updated", "unchanged", "skipped", "invalid", "warnings")
+    result: dict[str, Any] = {key: status.get(key) for key in keys}
+    result["not_processed"] = status.get("not_processed", 0)
+    result["error_report"] = str(report) if report else None
+    result["email"] = {"to": email["to"], "subject": email["subject"], "text": email["text"]} if email else None
+    result["notes"] = status.get("notes", [])
+    if status.get("error"):
+        result["error"] = status["error"]
+    return result
+
+
+def _print_summary(result: dict[str, Any]) -> None:
+    if result["status"] != "rejected":
+        print(
+            f"{result['status'].capitalize()}: {result['rows_total']:,} rows - {result['created']:,} created, "
+            f"{result['updated']:,} updated, {result['unchanged']:,} unchanged, {result['skipped']:,} skipped, "
+            f"{result['invalid']:,} invalid ({result['warnings']:,} with a field skipped)"
+        )
+    if result["error_report"]:
+        print(f"Rows to fix: {result['error_report']}")
+    email = result["email"]
+    if email:
+        print(f"\n--- email to {', '.join(email['to'])} ---\nSubject: {email['subject']}\n\n{email['text']}")
+
+
+def _fail(args: argparse.Namespace, message: str) -> int:
+    if args.json:
+        print(json.dumps({"status": "error", "error": message}))
+    print(f"customer-bulk: {message}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+class _ProgressBar:
+    """A progress bar on stderr, redrawn in place on a terminal and in quarter steps otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.last_step = -1
+        self.finished = False
+
+    def __call__(self, status: dict[str, Any]) -> None:
+        if not self.enabled or self.finished:
+            return
+        self.finished = status["status"] in ("completed", "rejected", "failed")
+        percent = int(status.get("percent", 0))
+        done = status.get("rows_processed", 0)
+        total = status.get("rows_total", 0)
+        filled = self.WIDTH * percent // 100
+        line = (
+            f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {percent:3d}%  {done:,}/{total:,} rows  {status['status']}"
+        )
+        if self.tty:
+            print(f"\r{line}", end="\n" if self.finished else "", file=sys.stderr)
+        elif percent // 25 != self.last_step:
+            self.last_step = percent // 25
+            print(line, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

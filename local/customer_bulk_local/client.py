@@ -1,0 +1,92 @@
+"""A client of the HTTP API, doing what the web client does: create the job, POST the file to the presigned
+form, poll the job until it ends. Works against the local stack or a deployed stack alike."""
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from customer_bulk_local.http_api import EMAIL_HEADER, TENANT_HEADER
+
+FINAL = {"completed", "rejected", "failed"}
+
+
+class ApiError(RuntimeError):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class ApiClient:
+    def __init__(self, base_url: str, tenant: str, email: str, token: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers[TENANT_HEADER] = tenant
+        self.session.headers[EMAIL_HEADER] = email
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def create_import(self, file_name: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._call("POST", "/imports", json={"file_name": file_name, "options": options or {}})
+
+    def upload(self, form: dict[str, Any], path: Path) -> None:
+        with path.open("rb") as stream:
+            response = requests.post(form["url"], data=form["fields"], files={"file": (path.name, stream)}, timeout=300)
+        if response.status_code not in (200, 201, 204):
+            raise ApiError(response.status_code, f"upload refused: {response.text[:300]}")
+
+    def status(self, job_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/imports/{job_id}")
+
+    def wait(
+        self,
+        job_id: str,
+        timeout_s: float = 600,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
+        poll_s: float = 0.2,
+    ) -> dict[str, Any]:
+        """Until the job ends and its notice went out (or the timeout)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            status = self.status(job_id)
+            if on_progress:
+                on_progress(status)
+            ended = status["status"] in FINAL
+            if ended and status.get("notified_at"):
+                return status
+            if time.monotonic() > deadline:
+                if ended:
+                    return status
+                raise TimeoutError(f"Import {job_id} did not finish within {timeout_s:.0f} s")
+            time.sleep(poll_s)
+
+    def emails(self, job_id: str) -> list[dict[str, Any]]:
+        """Emails the local stack sent for the job (a deployed stack sends real ones instead)."""
+        response = self.session.get(f"{self.base_url}/_local/emails", params={"job_id": job_id}, timeout=30)
+        if response.status_code == 404:
+            return []
+        response.raise_for_status()
+        emails: list[dict[str, Any]] = response.json()
+        return emails
+
+    @staticmethod
+    def download(url: str, destination: Path) -> Path:
+        response = requests.get(url, timeout=300)
+        if response.status_code != 200:
+            raise ApiError(response.status_code, f"download failed: {response.text[:300]}")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(response.content)
+        return destination
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = self.session.request(method, f"{self.base_url}{path}", timeout=60, **kwargs)
+        try:
+            body: dict[str, Any] = response.json()
+        except ValueError:
+            body = {"message": response.text}
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, str(body.get("message") or body.get("detail") or body))
+        return body

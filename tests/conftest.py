@@ -1,0 +1,122 @@
+"""Shared fixtures: one local stack per test process, a fresh tenant per test (tenants are isolated), and helpers
+that drive imports through the HTTP API the way the web client and the CLI do."""
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from customer_bulk.dal.dynamo import from_attributes
+from customer_bulk_local.client import ApiClient
+from customer_bulk_local.emulator import LocalStack, LocalStackOptions, SentEmail
+from customer_bulk_local.samples import write_csv, write_xlsx
+
+ADMIN = "admin@shop.example"
+CHUNK_ROWS = 50
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    # Failed messages come back at once and Step Functions retries wait 1/1000 of their interval:
+    # the same behaviour as on AWS, minus the waiting.
+    # Small chunks, so that a file of a few hundred rows spans several validator invocations.
+    local = LocalStack(
+        LocalStackOptions(sqs_retry_delay_s=0, sfn_retry_scale=0.001, parameters={"ChunkRows": CHUNK_ROWS})
+    ).start()
+    yield local
+    local.stop()
+
+
+@pytest.fixture
+def tenant() -> str:
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def api(stack: LocalStack, tenant: str) -> ApiClient:
+    return ApiClient(stack.api_url, tenant, ADMIN)
+
+
+@dataclass
+class ImportRun:
+    job_id: str
+    status: dict[str, Any]
+    emails: list[SentEmail]
+    report: Path | None
+
+    def report_rows(self, sheet: str = "Invalid rows") -> list[list[Any]]:
+        assert self.report is not None, "no error report was produced"
+        book = openpyxl.load_workbook(self.report)
+        return [list(row) for row in book[sheet].iter_rows(values_only=True)]
+
+
+def run_import(
+    stack: LocalStack,
+    api: ApiClient,
+    path: Path,
+    options: dict[str, Any] | None = None,
+    tmp_path: Path | None = None,
+    timeout_s: float = 120,
+) -> ImportRun:
+    created = api.create_import(path.name, options)
+    api.upload(created["upload"], path)
+    status = api.wait(created["job_id"], timeout_s=timeout_s, poll_s=0.05)
+    report = None
+    if status.get("error_report_url"):
+        report = api.download(status["error_report_url"], (tmp_path or path.parent) / f"{created['job_id']}.xlsx")
+    return ImportRun(created["job_id"], status, stack.sent_emails(created["job_id"]), report)
+
+
+@pytest.fixture
+def importer(stack: LocalStack, api: ApiClient, tmp_path: Path) -> Any:
+    def _run(path: Path, options: dict[str, Any] | None = None, **kwargs: Any) -> ImportRun:
+        return run_import(stack, api, path, options, tmp_path, **kwargs)
+
+    return _run
+
+
+@pytest.fixture
+def xlsx(tmp_path: Path) -> Any:
+    counter = iter(range(1_000_000))
+
+    def _write(headers: Sequence[str], rows: Sequence[Sequence[Any]], name: str | None = None) -> Path:
+        return write_xlsx(tmp_path / (name or f"customers-{next(counter)}.xlsx"), headers, rows)
+
+    return _write
+
+
+@pytest.fixture
+def csv_file(tmp_path: Path) -> Any:
+    counter = iter(range(1_000_000))
+
+    def _write(headers: Sequence[str], rows: Sequence[Sequence[Any]], name: str | None = None, **kwargs: Any) -> Path:
+        return write_csv(tmp_path / (name or f"customers-{next(counter)}.csv"), headers, rows, **kwargs)
+
+    return _write
+
+
+def stored_items(stack: LocalStack, tenant: str) -> list[dict[str, Any]]:
+    """Every item (customers and key pointers) of one tenant, read straight from DynamoDB."""
+    client = stack.client("dynamodb")
+    table = stack.physical("CustomersTable")["Name"]
+    items = []
+    for page in client.get_paginator("scan").paginate(
+        TableName=table, FilterExpression="begins_with(pk, :t)", ExpressionAttributeValues={":t": {"S": f"{tenant}#"}}
+    ):
+        items.extend(from_attributes(item) for item in page["Items"])
+    return items
+
+
+def stored_customers(stack: LocalStack, tenant: str) -> dict[str, dict[str, Any]]:
+    """The tenant's customers by email (or by phone when they have none)."""
+    customers = {}
+    for item in stored_items(stack, tenant):
+        if item["kind"] == "customer":
+            key = item.get("email") or item["phone"]
+            assert key not in customers, f"two customers share {key}"
+            customers[key] = item
+    return customers

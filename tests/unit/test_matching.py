@@ -1,0 +1,192 @@
+"""The decision engine: which customer a row is, what changes, and which items that writes. Run against an
+in-memory table so every rule can be seen on its own; the integration tests run the same code against DynamoDB."""
+
+import itertools
+from typing import Any
+
+from customer_bulk.logic.matching import (
+    POINTER,
+    CustomerView,
+    DecisionContext,
+    Status,
+    decide_chunk,
+    key_address,
+    row_addresses,
+)
+from customer_bulk.models.job import ImportOptions, MatchKey
+from customer_bulk.validation import Issue, ValidatedRow
+
+TENANT = "shop"
+
+
+class Table:
+    """The customers table as a dict, applying decisions the way the validator does."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        self.ids = (f"C{n:03d}" for n in itertools.count(1))
+
+    def decide(self, rows: list[ValidatedRow], **options: Any) -> Any:
+        addresses = row_addresses(TENANT, rows)
+        found = {a: self.items[a] for a in addresses if a in self.items}
+        for item in list(found.values()):
+            if item["kind"] == POINTER and item["home"] in self.items:
+                found[item["home"]] = self.items[item["home"]]
+        context = DecisionContext(
+            tenant_id=TENANT,
+            job_id="JOB",
+            options=ImportOptions(**options),
+            now="2026-11-23T00:00:00+00:00",
+            column_names={"email": "Email", "phone": "Phone"},
+            make_id=lambda: next(self.ids),
+        )
+        decision = decide_chunk(rows, CustomerView(found, addresses), context)
+        for item in decision.puts:
+            self.items[item["pk"]] = item
+        for address in decision.deletes:
+            del self.items[address]
+        return decision
+
+    def customers(self) -> list[dict[str, Any]]:
+        return [item for item in self.items.values() if item["kind"] == "customer"]
+
+    def at(self, key_field: str, value: str) -> dict[str, Any]:
+        return self.items[key_address(TENANT, key_field, value)]
+
+
+def row(number: int, **values: str) -> ValidatedRow:
+    return ValidatedRow(row=number, values=values)
+
+
+def statuses(decision: Any) -> list[str]:
+    return [outcome.status for outcome in decision.outcomes]
+
+
+def test_a_new_customer_lives_at_its_email_with_a_pointer_at_its_phone() -> None:
+    table = Table()
+    decision = table.decide([row(2, first_name="An", email="an@x.vn", phone="+84912345678")])
+    assert statuses(decision) == [Status.CREATED]
+    home = table.at("email", "an@x.vn")
+    assert home["kind"] == "customer" and home["customer_id"] == "C001" and home["version"] == 1
+    assert table.at("phone", "+84912345678") == {
+        "pk": f"{TENANT}#P#+84912345678",
+        "kind": POINTER,
+        "home": f"{TENANT}#E#an@x.vn",
+        "ref_customer_id": "C001",
+    }
+    assert decision.before == {home["pk"]: None, f"{TENANT}#P#+84912345678": None}
+
+
+def test_the_same_row_again_changes_nothing_and_writes_nothing() -> None:
+    table = Table()
+    table.decide([row(2, first_name="An", email="an@x.vn", phone="+84912345678")])
+    again = table.decide([row(2, first_name="An", email="an@x.vn", phone="+84912345678")])
+    assert statuses(again) == [Status.UNCHANGED]
+    assert again.puts == [] and again.deletes == []
+
+
+def test_a_changed_value_updates_the_customer_and_records_the_change_and_the_before_image() -> None:
+    table = Table()
+    table.decide([row(2, first_name="An", email="an@x.vn")])
+    before = dict(table.at("email", "an@x.vn"))
+    decision = table.decide([row(2, first_name="Ân", last_name="Nguyễn", email="an@x.vn")])
+    outcome = decision.outcomes[0]
+    assert outcome.status == Status.UPDATED and outcome.customer_id == "C001"
+    assert outcome.changes == {"first_name": ["An", "Ân"], "last_name": [None, "Nguyễn"]}
+    after = table.at("email", "an@x.vn")
+    assert after["version"] == 2 and after["first_name"] == "Ân" and after["created_at"] == before["created_at"]
+    assert decision.before == {before["pk"]: before}
+
+
+def test_existing_customers_are_left_alone_when_the_admin_says_so() -> None:
+    table = Table()
+    table.decide([row(2, first_name="An", email="an@x.vn")])
+    decision = table.decide([row(2, first_name="Other", email="an@x.vn")], update_existing=False)
+    assert statuses(decision) == [Status.SKIPPED]
+    assert decision.puts == [] and table.at("email", "an@x.vn")["first_name"] == "An"
+
+
+def test_a_phone_only_row_finds_the_customer_created_with_an_email() -> None:
+    table = Table()
+    table.decide([row(2, first_name="An", email="an@x.vn", phone="+84912345678")])
+    decision = table.decide([row(2, first_name="An B", phone="+84912345678")])
+    assert statuses(decision) == [Status.UPDATED]
+    assert len(table.customers()) == 1
+    assert table.at("email", "an@x.vn")["first_name"] == "An B"
+
+
+def test_a_phone_only_customer_gains_an_email_instead_of_a_twin() -> None:
+    table = Table()
+    table.decide([row(2, first_name="An", phone="+84912345678")])
+    decision = table.decide([row(2, email="an@x.vn", phone="+84912345678")])
+    assert statuses(decision) == [Status.UPDATED]
+    assert len(table.customers()) == 1
+    assert table.at("phone", "+84912345678")["email"] == "an@x.vn"  # the home stays at the phone
+    assert table.at("email", "an@x.vn")["kind"] == POINTER
+
+
+def test_a_phone_that_belongs_to_someone_else_is_not_taken() -> None:
+    table = Table()
+    table.decide([row(2, email="an@x.vn", phone="+84912345678")])
+    decision = table.decide([row(3, email="binh@x.vn", phone="+84912345678")])
+    outcome = decision.outcomes[0]
+    assert outcome.status == Status.CREATED
+    assert outcome.warnings == ['Phone: "+84912345678" already belongs to another customer; not set on this row']
+    binh = table.at("email", "binh@x.vn")
+    assert "phone" not in binh
+    assert table.at("phone", "+84912345678")["home"] == f"{TENANT}#E#an@x.vn"
+
+
+def test_an_email_match_keeps_its_phone_when_the_new_phone_is_taken() -> None:
+    table = Table()
+    table.decide([row(2, email="an@x.vn", phone="+84912345678"), row(3, email="binh@x.vn", phone="+84987654321")])
+    decision = table.decide([row(2, email="an@x.vn", phone="+84987654321")])
+    assert statuses(decision) == [Status.UNCHANGED]
+    assert decision.outcomes[0].warnings == [
+        'Phone: "+84987654321" already belongs to another customer; not set on this row'
+    ]
+    assert table.at("email", "an@x.vn")["phone"] == "+84912345678"
+
+
+def test_matching_by_phone_moves_the_home_when_the_email_changes() -> None:
+    table = Table()
+    table.decide([row(2, email="old@x.vn", phone="+84912345678")])
+    decision = table.decide([row(2, email="new@x.vn", phone="+84912345678")], match_key=MatchKey.PHONE)
+    assert statuses(decision) == [Status.UPDATED]
+    assert decision.outcomes[0].changes == {"email": ["old@x.vn", "new@x.vn"]}
+    assert f"{TENANT}#E#old@x.vn" not in table.items
+    home = table.at("email", "new@x.vn")
+    assert home["kind"] == "customer" and home["customer_id"] == "C001"
+    assert table.at("phone", "+84912345678")["home"] == home["pk"]
+    assert decision.deletes == [f"{TENANT}#E#old@x.vn"]
+
+
+def test_a_chunk_sees_its_own_earlier_decisions() -> None:
+    table = Table()
+    table.decide([row(2, email="an@x.vn", phone="+84911111111")])
+    # Row 2 moves An to a new phone; row 3 may then take An's old one.
+    decision = table.decide(
+        [row(2, email="an@x.vn", phone="+84922222222"), row(3, email="binh@x.vn", phone="+84911111111")]
+    )
+    assert statuses(decision) == [Status.UPDATED, Status.CREATED]
+    assert decision.outcomes[1].warnings == []
+    assert table.at("phone", "+84911111111")["home"] == f"{TENANT}#E#binh@x.vn"
+    assert table.at("phone", "+84922222222")["home"] == f"{TENANT}#E#an@x.vn"
+
+
+def test_an_invalid_row_is_reported_and_touches_nothing() -> None:
+    table = Table()
+    invalid = ValidatedRow(row=5, errors=[Issue("Email", "is required")], warnings=[Issue("Tên", "too long")])
+    decision = table.decide([invalid])
+    assert statuses(decision) == [Status.INVALID]
+    assert decision.outcomes[0].errors == ["Email: is required"]
+    assert decision.puts == [] and decision.counts.invalid == 1 and decision.counts.warnings == 0
+
+
+def test_counts_add_up_per_status_and_warnings_count_rows_applied_with_a_skipped_field() -> None:
+    table = Table()
+    table.decide([row(2, email="a@x.vn")])
+    with_warning = ValidatedRow(row=4, values={"email": "c@x.vn"}, warnings=[Issue("SĐT", "bad")])
+    decision = table.decide([row(2, email="a@x.vn"), row(3, email="b@x.vn"), with_warning])
+    counts = decision.counts
+    assert (counts.created, counts.unchanged, counts.warnings) == (2, 1, 1)
