@@ -48,8 +48,9 @@ class ApiClient:
         on_progress: Callable[[dict[str, Any]], None] | None = None,
         poll_s: float = 0.2,
     ) -> dict[str, Any]:
-        """Until the job ends and its notice went out (or the timeout)."""
+        """Until the job ends and its notice went out (or the timeout). Polls quickly at first, then once a second."""
         deadline = time.monotonic() + timeout_s
+        interval = poll_s
         while True:
             status = self.status(job_id)
             if on_progress:
@@ -61,7 +62,8 @@ class ApiClient:
                 if ended:
                     return status
                 raise TimeoutError(f"Import {job_id} did not finish within {timeout_s:.0f} s")
-            time.sleep(poll_s)
+            time.sleep(interval)
+            interval = min(max(interval, poll_s) * 1.5, max(poll_s, 1.0))
 
     def emails(self, job_id: str) -> list[dict[str, Any]]:
         """Emails the local stack sent for the job (a deployed stack sends real ones instead)."""

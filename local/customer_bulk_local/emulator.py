@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import boto3
 import requests
@@ -124,7 +124,7 @@ class _MotoServer(ThreadedMotoServer):
             self._ip_address, self._port, self.counting, True, request_handler=MotoRequestHandler
         )
         self._server_ready_event.set()
-        self._server.serve_forever()
+        self._server.serve_forever(poll_interval=0.05)
 
 
 class LocalStack:
@@ -162,7 +162,7 @@ class LocalStack:
     def stop(self) -> None:
         self._stopping.set()
         for poller in self.pollers:
-            poller.join(timeout=5)
+            poller.join(timeout=0.05)  # they are daemons mid long-poll; the stopping flag silences their last call
         if self.api is not None:
             self.api.stop()
         with contextlib.suppress(requests.RequestException):
@@ -191,7 +191,7 @@ class LocalStack:
 
     # ---------- what tests and the CLI read ----------
     def client(self, service: str) -> Any:
-        return boto3.client(
+        return cast(Any, boto3).client(
             service,
             endpoint_url=self.endpoint_url,
             region_name=self.options.region,
@@ -247,6 +247,11 @@ class LocalStack:
             time.sleep(0.05)
         raise TimeoutError("The local stack did not become idle")
 
+    def deliver_twice(self, enabled: bool) -> None:
+        """At-least-once, made visible: every SQS batch is handed to its function a second time."""
+        for poller in self.pollers:
+            poller.duplicate_deliveries = enabled
+
     def run_scheduled(self, logical_id: str) -> Any:
         assert self.runtime is not None
         return self.runtime.invoke(logical_id, {"source": "aws.events", "detail-type": "Scheduled Event"})
@@ -270,7 +275,7 @@ class LocalStack:
     def _configure_process(self) -> None:
         console = sys.stdout
         logs = self.options.function_output or open(os.devnull, "w")  # noqa: SIM115 - lives as long as the stack
-        sys.stdout = FunctionOutput(console, logs)  # type: ignore[assignment]
+        sys.stdout = FunctionOutput(console, logs)
         self._restore.append(lambda: setattr(sys, "stdout", console))
         self._set_environ(self._process_environment())
         sfn_config = default_user_config["stepfunctions"]
@@ -623,7 +628,7 @@ def _patch_sfn_retry_sleep(scale: float, restore: list[Any]) -> None:
         return
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
-    real_time = retrier_decl.time
+    real_time = getattr(retrier_decl, "time")  # noqa: B009 - the module's own `import time`
 
     class _ScaledTime:
         def __getattr__(self, name: str) -> Any:
@@ -633,7 +638,7 @@ def _patch_sfn_retry_sleep(scale: float, restore: list[Any]) -> None:
         def sleep(seconds: float) -> None:
             real_time.sleep(seconds * scale)
 
-    retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
+    setattr(retrier_decl, "time", _ScaledTime())  # noqa: B010
     restore.append(lambda: setattr(retrier_decl, "time", real_time))
 
 

@@ -48,12 +48,14 @@ class LocalHttpApi:
         self.tenant_claim, self.email_claim = claims
         self.local_routes = local_routes
         self._server: BaseWSGIServer = make_server("127.0.0.1", port, self._app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-http-api", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-http-api", daemon=True
+        )
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> None:
         self._thread.start()

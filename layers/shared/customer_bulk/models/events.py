@@ -31,11 +31,11 @@ class S3Notification(BaseModel):
 
 
 class UploadRecord(SqsRecordModel):
-    body: Json[S3Notification]  # type: ignore[assignment]
+    body: Json[S3Notification]
 
 
 class ChunkRecord(SqsRecordModel):
-    body: Json[ChunkMessage]  # type: ignore[assignment]
+    body: Json[ChunkMessage]
 
 
 class ReportTask(BaseModel):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 
 from customer_bulk.errors import FileRejected
 from customer_bulk.models.tenant import TenantSettings
@@ -117,7 +117,7 @@ def _sheet_parts(archive: zipfile.ZipFile) -> list[SheetPart]:
     try:
         workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ParseError, ElementTree.DefusedXmlException):
+    except (KeyError, ParseError, DefusedXmlException):
         raise FileRejected(
             "unreadable_file", "The file is a zip but not an Excel workbook (xl/workbook.xml is missing or damaged)."
         ) from None

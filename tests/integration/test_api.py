@@ -1,0 +1,75 @@
+"""The HTTP API: what a web client sees, and what it must not see."""
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from customer_bulk_local.client import ApiClient, ApiError
+from tests.conftest import ADMIN
+
+
+def test_the_upload_form_pins_prefix_size_and_expiry(api: ApiClient, tenant: str) -> None:
+    created = api.create_import("Khách hàng tháng 11.xlsx", {"match_key": "email"})
+    job_id = created["job_id"]
+    form = created["upload"]
+    assert created["status"] == "awaiting_upload"
+    assert form["fields"]["key"] == f"uploads/{tenant}/{job_id}/Khách hàng tháng 11.xlsx"
+    assert form["expires_in"] == 900 and form["max_bytes"] == 80 * 1024 * 1024
+
+    # moto does not enforce POST policies, so read the policy S3 would enforce
+    policy = json.loads(base64.b64decode(form["fields"]["policy"]))
+    conditions = policy["conditions"]
+    assert ["starts-with", "$key", f"uploads/{tenant}/{job_id}/"] in conditions
+    assert ["content-length-range", 1, 80 * 1024 * 1024] in conditions
+    expires = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert timedelta(minutes=14) < expires - datetime.now(UTC) <= timedelta(minutes=15)
+
+
+def test_status_is_a_progress_bar_before_the_file_arrives(api: ApiClient) -> None:
+    job_id = api.create_import("customers.csv")["job_id"]
+    status = api.status(job_id)
+    assert (status["status"], status["percent"], status["rows_total"], status["rows_processed"]) == (
+        "awaiting_upload",
+        0,
+        0,
+        0,
+    )
+
+
+def test_another_tenants_job_does_not_exist_for_you(stack: Any, api: ApiClient) -> None:
+    job_id = api.create_import("customers.csv")["job_id"]
+    intruder = ApiClient(stack.api_url, "someone-else", "eve@evil.example")
+    with pytest.raises(ApiError) as error:
+        intruder.status(job_id)
+    assert error.value.status == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"file_name": "customers.pdf"}, "file_name"),
+        ({"file_name": ""}, "file_name"),
+        ({"file_name": "c.csv", "options": {"match_key": "fax"}}, "match_key"),
+        ({"file_name": "c.csv", "options": {"surprise": True}}, "surprise"),
+    ],
+)
+def test_a_bad_request_is_refused_naming_the_field(stack: Any, tenant: str, body: dict[str, Any], field: str) -> None:
+    response = requests.post(
+        f"{stack.api_url}/imports", json=body, headers={"X-Tenant-Id": tenant, "X-User-Email": ADMIN}, timeout=30
+    )
+    assert response.status_code == 422
+    assert field in json.dumps(response.json())
+
+
+def test_no_identity_no_access(stack: Any) -> None:
+    assert requests.get(f"{stack.api_url}/imports/01M83VKJW59V5FD9ZBYEQG1TVF", timeout=30).status_code == 401
+    response = requests.get(
+        f"{stack.api_url}/imports/01M83VKJW59V5FD9ZBYEQG1TVF",
+        headers={"X-Tenant-Id": "bad tenant!", "X-User-Email": ADMIN},
+        timeout=30,
+    )
+    assert response.status_code == 403

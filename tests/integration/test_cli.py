@@ -1,0 +1,72 @@
+"""The customer-bulk command, run the way a person runs it: a fresh process with its own embedded stack."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+CLI = Path(sys.executable).with_name("customer-bulk")
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CLI), *args], capture_output=True, text=True, timeout=300, cwd=cwd, check=False)
+
+
+def test_import_json_prints_one_object_with_the_outcome_the_email_and_the_report(xlsx: Any, tmp_path: Path) -> None:
+    path = xlsx(["Email", "Phone", "First Name"], [["a@shop.vn", "0912345678", "A"], ["nope", "", "B"]])
+    done = run("import", str(path), "--tenant", "acme", "--json", "--out", str(tmp_path / "out"), cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)  # stdout holds exactly one JSON object, nothing else
+    assert {k: result[k] for k in ("status", "rows_total", "created", "updated", "unchanged", "invalid")} == {
+        "status": "completed",
+        "rows_total": 2,
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "invalid": 1,
+    }
+    assert result["warnings"] == 0 and len(result["job_id"]) == 26
+    assert result["email"]["to"] == ["admin@example.com"]
+    assert result["email"]["subject"].endswith("1 created, 0 updated, 0 unchanged, 1 invalid")
+    report = Path(result["error_report"])
+    rows = list(openpyxl.load_workbook(report)["Invalid rows"].iter_rows(values_only=True))
+    assert rows[1][0] == "nope"
+
+
+def test_a_rejected_file_exits_non_zero_with_the_reason(csv_file: Any, tmp_path: Path) -> None:
+    path = csv_file(["Name", "City"], [["An", "Huế"]])
+    done = run("import", str(path), "--tenant", "acme", "--json", cwd=tmp_path)
+    assert done.returncode == 2
+    result = json.loads(done.stdout)
+    assert result["status"] == "rejected"
+    assert result["error"].startswith("The file has no Email or Phone column")
+
+    human = run("import", str(path), "--tenant", "acme", cwd=tmp_path)
+    assert human.returncode == 2
+    assert "Rejected: The file has no Email or Phone column" in human.stderr
+
+
+def test_serve_prints_the_api_url_first(tmp_path: Path) -> None:
+    server = subprocess.Popen(
+        [str(CLI), "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    try:
+        assert server.stdout is not None
+        first_line = server.stdout.readline().strip()
+        assert first_line.startswith("http://127.0.0.1:")
+        import requests
+
+        response = requests.post(
+            f"{first_line}/imports",
+            json={"file_name": "c.csv"},
+            headers={"X-Tenant-Id": "acme", "X-User-Email": "a@shop.vn"},
+            timeout=30,
+        )
+        assert response.status_code == 201
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,0 +1,132 @@
+"""The template and the state machines as AWS will see them: lint-clean, translatable by SAM, least privilege,
+and wired the way the design promises (retries, catches, visibility timeouts, dead-letter queues)."""
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import lint_all
+from samtranslator.translator.transform import transform
+
+from customer_bulk_local.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+DATA_SERVICES = ("s3:", "dynamodb:", "sqs:", "states:", "ses:", "lambda:")
+PARAMETERS = {"JwtIssuer": "https://issuer.example", "JwtAudience": "web", "SenderEmail": "imports@shop.example"}
+
+
+class _KnownManagedPolicies:
+    """SAM's translator asks IAM for managed policy ARNs; these are the ones it may name."""
+
+    def load(self) -> dict[str, str]:
+        names = ("AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess", "AWSLambdaSQSQueueExecutionRole")
+        return {name: f"arn:aws:iam::aws:policy/{name}" for name in names}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template(TEMPLATE)
+
+
+@pytest.fixture(scope="module")
+def translated(template: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """What `sam build` + CloudFormation would deploy: local paths replaced as SAM CLI replaces them."""
+    sam = copy.deepcopy(template)
+    for resource in sam["Resources"].values():
+        properties = resource.get("Properties", {})
+        if "CodeUri" in properties:
+            properties["CodeUri"] = "s3://artifacts/code.zip"
+        if "ContentUri" in properties:
+            properties["ContentUri"] = "s3://artifacts/layer.zip"
+        if "DefinitionUri" in properties:
+            properties["Definition"] = json.loads((ROOT / properties.pop("DefinitionUri")).read_text())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # the translator builds ARNs for a region
+        yield transform(sam, PARAMETERS, _KnownManagedPolicies())
+
+
+# I4010 asks for a metadata block on every resource; the template states the architecture once, at the top.
+ACCEPTED_INFORMATIONAL = {"I4010"}
+
+
+def test_cfn_lint_reports_no_error_no_warning_and_no_informational_finding() -> None:
+    matches = [m for m in lint_all(TEMPLATE.read_text()) if m.rule.id not in ACCEPTED_INFORMATIONAL]
+    assert [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in matches] == []
+
+
+def test_sams_translator_turns_it_into_cloudformation(translated: dict[str, Any]) -> None:
+    types = {resource["Type"] for resource in translated["Resources"].values()}
+    assert {"AWS::Lambda::Function", "AWS::StepFunctions::StateMachine", "AWS::ApiGatewayV2::Api"} <= types
+    assert "AWS::Lambda::EventSourceMapping" in types
+
+
+def test_no_role_grants_a_data_action_on_every_resource(translated: dict[str, Any]) -> None:
+    offending = []
+    for name, resource in translated["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        for policy in resource["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                resources = (
+                    statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                )
+                if "*" in resources and any(action.startswith(DATA_SERVICES) for action in actions):
+                    offending.append((name, actions))
+    assert offending == []
+
+
+def test_each_queue_outlasts_its_consumer_six_times_and_dead_letters_after_three(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    globals_timeout = template["Globals"]["Function"]["Timeout"]
+    checked = 0
+    for function in (r for r in resources.values() if r["Type"] == "AWS::Serverless::Function"):
+        timeout = function["Properties"].get("Timeout", globals_timeout)
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] != "SQS":
+                continue
+            queue = resources[event["Properties"]["Queue"]["Fn::GetAtt"][0]]["Properties"]
+            assert queue["VisibilityTimeout"] >= 6 * timeout
+            assert "ReportBatchItemFailures" in event["Properties"]["FunctionResponseTypes"]
+            if "RedrivePolicy" in queue:
+                assert queue["RedrivePolicy"]["maxReceiveCount"] == 3
+            checked += 1
+    assert checked == 4  # uploads, chunks, and the two dead-letter queues
+
+
+def test_no_sqs_triggered_function_has_its_own_dead_letter_queue(template: dict[str, Any]) -> None:
+    for function in (r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"):
+        assert "DeadLetterQueue" not in function["Properties"]  # the queue's redrive policy is what works
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "statemachine").glob("*.asl.json")), ids=lambda p: p.name)
+def test_every_task_retries_and_catches_into_a_notified_failure(path: Path, template: dict[str, Any]) -> None:
+    definition = json.loads(path.read_text())
+    states = definition["States"]
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            assert state.get("Retry"), f"{name} has no Retry"
+            assert state.get("Catch"), f"{name} has no Catch"
+            assert all(catch["ErrorEquals"] == ["States.ALL"] for catch in state["Catch"])
+    placeholders = set(re.findall(r"\$\{(\w+)\}", path.read_text()))
+    machines = [r for r in template["Resources"].values() if r.get("Properties", {}).get("DefinitionUri")]
+    substitutions = next(
+        m["Properties"]["DefinitionSubstitutions"] for m in machines if path.name in m["Properties"]["DefinitionUri"]
+    )
+    assert placeholders == set(substitutions)
+
+
+def test_every_function_in_the_template_has_its_handler(template: dict[str, Any]) -> None:
+    import importlib
+
+    for name, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            properties = resource["Properties"]
+            module, handler = properties["Handler"].rsplit(".", 1)
+            package = properties["CodeUri"].strip("/").replace("/", ".")
+            assert callable(getattr(importlib.import_module(f"{package}.{module}"), handler)), name

@@ -1,0 +1,50 @@
+"""A full-size file: 30,000 customers (LadiFlow's limit) through the whole pipeline on the local stack."""
+
+from typing import Any
+
+import pytest
+
+from customer_bulk.logic.matching import TENANT_SHARDS
+from customer_bulk.settings import get_settings
+from customer_bulk_local.samples import people
+
+ROWS = 30_000
+
+
+def count_customers(stack: Any, tenant: str) -> int:
+    """Through the ByTenant index, shard by shard, the way an export reads a tenant's customers."""
+    client = stack.client("dynamodb")
+    table = stack.physical("CustomersTable")["Name"]
+    total = 0
+    for shard in range(TENANT_SHARDS):
+        for page in client.get_paginator("query").paginate(
+            TableName=table,
+            IndexName="ByTenant",
+            KeyConditionExpression="tenant_shard = :s",
+            ExpressionAttributeValues={":s": {"S": f"{tenant}#{shard:02d}"}},
+            Select="COUNT",
+        ):
+            total += page["Count"]
+    return total
+
+
+@pytest.fixture
+def production_chunks(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The template's 500-row chunks instead of the test stack's 50 (600 chunks would only test patience)."""
+    monkeypatch.setenv("CHUNK_ROWS", "500")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("production_chunks")
+def test_a_30000_row_workbook_imports_completely(stack: Any, tenant: str, importer: Any, xlsx: Any) -> None:
+    rows = [[p.first_name, p.last_name, p.email, f"0{p.phone_digits}"] for p in people(ROWS, seed=11)]
+    run = importer(xlsx(["First Name", "Last Name", "Email", "Phone"], rows), timeout_s=900)
+    assert run.status["status"] == "completed"
+    assert (run.status["rows_total"], run.status["created"], run.status["invalid"]) == (ROWS, ROWS, 0)
+    assert count_customers(stack, tenant) == ROWS
+    assert run.report is None
+    assert len(run.emails) == 1
