@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from customer_bulk.clock import utc_now
 from customer_bulk.errors import BadRequestError, ConflictError, CustomerBulkError, NotFoundError
 from customer_bulk.logic.imports import create_import, import_status
+from customer_bulk.logic.templates import build_template
 from customer_bulk.models.api import CreateImportRequest, CreateImportResponse, ImportStatus
 from customer_bulk.observability import logger, metrics, tracer
 from customer_bulk.settings import get_settings
@@ -40,6 +41,16 @@ def post_import(request: Annotated[CreateImportRequest, Body()]) -> Response[Cre
     tenant, email = caller()
     created = create_import(tenant, email, request, utc_now())
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created)
+
+
+# No request body to validate, and the response validator would read the workbook's bytes as text.
+@app.get("/imports/template", enable_validation=False)
+def get_template() -> Response[bytes]:
+    tenant, _ = caller()
+    file_format = app.current_event.get_query_string_value("format", "xlsx") or "xlsx"
+    content, content_type, file_name = build_template(tenant, file_format)
+    disposition = {"Content-Disposition": f'attachment; filename="{file_name}"'}
+    return Response(status_code=200, content_type=content_type, body=content, headers=disposition)
 
 
 @app.get("/imports/<job_id>")

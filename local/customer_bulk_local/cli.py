@@ -1,7 +1,9 @@
 """customer-bulk: run the stack locally and use it the way the web client does.
 
     customer-bulk serve [--port N]
-    customer-bulk import FILE --tenant T [--api URL] [--json]
+    customer-bulk import FILE --tenant T [--api URL] [--json] [--match auto|email|phone|id] [--keep-existing]
+                         [--trigger-flows] [--mapping FILE] [--tags add|replace] [--sheet NAME]
+    customer-bulk template --tenant T --format xlsx|csv --out FILE
 
 Without --api, ``import`` starts an embedded local stack for that one command.
 """
@@ -37,15 +39,42 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--api", help="base URL of a running API (default: start a local stack for this command)")
     run.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
     run.add_argument("--out", type=Path, default=Path("customer-bulk-output"), help="where reports are saved")
-    run.add_argument("--match", choices=["auto", "email", "phone"], default="auto", help="how rows find customers")
+    run.add_argument(
+        "--match", choices=["auto", "email", "phone", "id"], default="auto", help="how rows find customers"
+    )
     run.add_argument("--keep-existing", action="store_true", help="do not update customers that already exist")
+    run.add_argument("--trigger-flows", action="store_true", help="send customer.created/updated events to flows")
+    run.add_argument("--mapping", type=Path, help="JSON file {header: field or null} overriding the column guess")
+    run.add_argument("--tags", choices=["add", "replace"], default="add", help="add the file's tags, or replace")
     run.add_argument("--sheet", help="the sheet to read (default: the first one with data)")
     run.add_argument("--timeout", type=float, default=900, help="seconds to wait for the import to finish")
+
+    template = commands.add_parser("template", help="download the tenant's import template")
+    template.add_argument("--tenant", required=True)
+    template.add_argument("--email", default=DEFAULT_ADMIN)
+    template.add_argument("--api", help="base URL of a running API (default: start a local stack for this command)")
+    template.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    template.add_argument("--out", type=Path, help="where to save it (default: customers-template.FORMAT)")
 
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args.port)
+    if args.command == "template":
+        return _template(args)
     return _import(args)
+
+
+def _template(args: argparse.Namespace) -> int:
+    out = args.out or Path(f"customers-template.{args.format}")
+    with _api(args.api) as base_url:
+        try:
+            content = ApiClient(base_url, args.tenant, args.email).template(args.format)
+        except ApiError as error:
+            print(f"customer-bulk: {error}", file=sys.stderr)
+            return EXIT_FAILED
+    out.write_bytes(content)
+    print(out)
+    return 0
 
 
 def _serve(port: int) -> int:
@@ -87,9 +116,19 @@ def _api(url: str | None) -> Iterator[str]:
 def _import(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         return _fail(args, f"No such file: {args.file}")
-    options: dict[str, Any] = {"match_key": args.match, "update_existing": not args.keep_existing}
+    options: dict[str, Any] = {
+        "match_key": "customer_id" if args.match == "id" else args.match,
+        "update_existing": not args.keep_existing,
+        "trigger_flows": args.trigger_flows,
+        "tags": args.tags,
+    }
     if args.sheet:
         options["sheet"] = args.sheet
+    if args.mapping:
+        try:
+            options["mapping"] = json.loads(args.mapping.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            return _fail(args, f"Cannot read the mapping {args.mapping}: {error}")
     with _api(args.api) as base_url:
         client = ApiClient(base_url, args.tenant, args.email)
         try:
@@ -118,7 +157,10 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _result(status: dict[str, Any], report: Path | None, email: dict[str, Any] | None) -> dict[str, Any]:
-    keys = ("job_id", "status", "rows_total", "created", "updated", "unchanged", "skipped", "invalid", "warnings")
+    keys = (
+        "job_id", "status", "rows_total", "created", "updated", "unchanged", "skipped", "invalid", "warnings",
+        "flow_events",
+    )  # fmt: skip
     result: dict[str, Any] = {key: status.get(key) for key in keys}
     result["not_processed"] = status.get("not_processed", 0)
     result["error_report"] = str(report) if report else None

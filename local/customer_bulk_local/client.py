@@ -65,6 +65,12 @@ class ApiClient:
             time.sleep(interval)
             interval = min(max(interval, poll_s) * 1.5, max(poll_s, 1.0))
 
+    def template(self, file_format: str) -> bytes:
+        response = self.session.get(f"{self.base_url}/imports/template", params={"format": file_format}, timeout=60)
+        if response.status_code != 200:
+            raise ApiError(response.status_code, response.text[:300])
+        return response.content
+
     def emails(self, job_id: str) -> list[dict[str, Any]]:
         """Emails the local stack sent for the job (a deployed stack sends real ones instead)."""
         response = self.session.get(f"{self.base_url}/_local/emails", params={"job_id": job_id}, timeout=30)

@@ -41,6 +41,7 @@ from customer_bulk_local.http_api import LocalHttpApi, Route
 from customer_bulk_local.lambda_runtime import FunctionOutput, FunctionSpec, LambdaRuntime
 from customer_bulk_local.sqs_poller import EventSource, QueuePoller
 from customer_bulk_local.template import Resolver, load_template, parameter_values
+from customer_bulk_local.tenants import DEMO_TENANTS
 
 ACCOUNT = "123456789012"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -337,6 +338,13 @@ class LocalStack:
         self.runtime.load_all()
         self._wire_events(functions, parameters)
         self.client("ses").verify_email_identity(EmailAddress=str(parameters["SenderEmail"]))
+        self._seed_tenants()
+
+    def _seed_tenants(self) -> None:
+        from customer_bulk.dal import job_store
+
+        for tenant_id, settings in DEMO_TENANTS.items():
+            job_store().put_tenant_settings(tenant_id, settings)
 
     def _wire_events(self, functions: list[FunctionSpec], parameters: dict[str, Any]) -> None:
         assert self.runtime is not None
@@ -447,12 +455,21 @@ def _name_state_machine(stack: LocalStack, resolver: Resolver, logical_id: str, 
     resolver.attributes[logical_id] = {"Arn": arn, "Name": name}
 
 
+def _name_event_bus(stack: LocalStack, resolver: Resolver, logical_id: str, resource: dict[str, Any]) -> None:
+    name = resolver.resolve(resource.get("Properties", {}).get("Name")) or f"{stack.options.stack_name}-{logical_id}"
+    arn = f"arn:aws:events:{stack.options.region}:{ACCOUNT}:event-bus/{name}"
+    stack.resources[logical_id] = {"kind": "event_bus", "Name": name, "Arn": arn}
+    resolver.refs[logical_id] = name
+    resolver.attributes[logical_id] = {"Arn": arn, "Name": name}
+
+
 _NAMERS = {
     "AWS::S3::Bucket": _name_bucket,
     "AWS::SQS::Queue": _name_queue,
     "AWS::DynamoDB::Table": _name_table,
     "AWS::Serverless::Function": _name_function,
     "AWS::Serverless::StateMachine": _name_state_machine,
+    "AWS::Events::EventBus": _name_event_bus,
 }
 
 
@@ -569,7 +586,12 @@ def _build_state_machine(
     )
 
 
+def _build_event_bus(stack: LocalStack, resolver: Resolver, logical_id: str, resource: dict[str, Any], _: Any) -> None:
+    stack.client("events").create_event_bus(Name=stack.resources[logical_id]["Name"])
+
+
 _BUILDERS: dict[str, Any] = {
+    "AWS::Events::EventBus": _build_event_bus,
     "AWS::SQS::Queue": _build_queue,
     "AWS::DynamoDB::Table": _build_table,
     "AWS::S3::Bucket": _build_bucket,
@@ -656,6 +678,7 @@ def _forget_aws_clients() -> None:
         dal.chunk_queue,
         dal.import_workflow,
         dal.mailer,
+        dal.flow_bus,
     ):
         factory.cache_clear()
 

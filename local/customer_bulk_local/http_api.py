@@ -43,7 +43,8 @@ class LocalHttpApi:
         local_routes: dict[str, Callable[[Request], Any]],
         port: int = 0,
     ) -> None:
-        self.routes = routes
+        # API Gateway prefers a static route to a parameterised one (/imports/template before /imports/{job_id}).
+        self.routes = sorted(routes, key=lambda route: route.path.count("{"))
         self.invoke = invoke
         self.tenant_claim, self.email_claim = claims
         self.local_routes = local_routes

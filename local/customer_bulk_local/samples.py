@@ -78,7 +78,8 @@ MOBILE_PREFIXES = [
     "97",
     "98",
 ]
-DEMO_HEADERS = ["Họ", "Tên", "Email", "Số điện thoại", "Ghi chú"]
+DEMO_HEADERS = ["Họ", "Tên", "Email", "Số điện thoại", "Giới tính", "Ngày sinh", "Hạng thành viên", "Thẻ", "Ghi chú"]
+TIERS = ["Bạc", "Bạc", "Bạc", "Vàng", "Kim cương"]
 
 
 @dataclass
@@ -125,17 +126,16 @@ def phone_as_typed(digits: str, rng: random.Random) -> Any:
 
 
 def demo_rows(count: int = 2500, seed: int = 2026) -> list[list[Any]]:
-    """A demo file's rows: mostly good customers, a few broken rows of every kind a real list has."""
+    """A LadiFlow-style list for the "demo" tenant: mostly good customers, and the broken rows a real list has."""
     rng = random.Random(seed)
     rows: list[list[Any]] = []
     for index, person in enumerate(people(count, seed)):
-        row: list[Any] = [
-            person.last_name,
-            person.first_name,
-            person.email,
-            phone_as_typed(person.phone_digits, rng),
-            "",
-        ]
+        gender = "Nữ" if person.first_name.split()[0] in ("Thị", "Ngọc", "Thu") else "Nam"
+        birthday = f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1960, 2004)}"
+        phone = phone_as_typed(person.phone_digits, rng)
+        tags = rng.choice(["", "", "VIP", "khách sỉ", "newsletter, VIP"])
+        row: list[Any] = [person.last_name, person.first_name, person.email, phone, gender, birthday,
+                          rng.choice(TIERS), tags, ""]  # fmt: skip
         kind = index % 100
         if kind == 7:
             row[2] = person.email.replace("@", " at ")  # bad email, phone still fine -> applied with a warning
@@ -147,8 +147,12 @@ def demo_rows(count: int = 2500, seed: int = 2026) -> list[list[Any]]:
             row[2], row[3] = "", ""  # neither -> invalid
         elif kind == 55 and rows:
             row[2] = rows[rng.randrange(len(rows))][2] or person.email  # the same email as an earlier row
+        elif kind == 61:
+            row[4] = "NAM"  # LadiFlow's own example: not "Nam" -> gender skipped, customer imported
         elif kind == 67:
-            row[4] = "khách VIP"
+            row[5] = "31/02/1990"  # no such day -> birthday skipped
+        elif kind == 73:
+            row[8] = "khách quen, hay mua online"
         rows.append(row)
     return rows
 
@@ -179,4 +183,39 @@ def write_csv(
         writer = csv.writer(stream, delimiter=delimiter)
         writer.writerow(headers)
         writer.writerows([["" if value is None else value for value in row] for row in rows])
+    return path
+
+
+_CP1258_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+
+
+def to_cp1258(text: str) -> bytes:
+    """Vietnamese as Windows-1258 writes it: precomposed vowels (â, ơ, ư) followed by combining tone marks."""
+    out = bytearray()
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            out += char.encode("cp1258")
+            continue
+        except UnicodeEncodeError:
+            pass
+        parts = unicodedata.normalize("NFD", char)
+        base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _CP1258_TONES))
+        out += base.encode("cp1258") + "".join(c for c in parts if c in _CP1258_TONES).encode("cp1258")
+    return bytes(out)
+
+
+def write_xls(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str = "Customers") -> Path:
+    """An old-style .xls (BIFF8), as older Excel and many POS systems still export."""
+    import xlwt  # type: ignore[import-untyped]
+
+    book = xlwt.Workbook(encoding="utf-8")
+    worksheet = book.add_sheet(sheet)
+    for column, header in enumerate(headers):
+        worksheet.write(0, column, header)
+    for number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row):
+            if value not in (None, ""):
+                worksheet.write(number, column, value)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(str(path))
     return path

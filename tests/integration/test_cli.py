@@ -70,3 +70,18 @@ def test_serve_prints_the_api_url_first(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_template_and_an_explicit_mapping_from_the_command_line(csv_file: Any, tmp_path: Path) -> None:
+    done = run("template", "--tenant", "demo", "--format", "xlsx", "--out", str(tmp_path / "t.xlsx"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    titles = [cell.value for cell in openpyxl.load_workbook(tmp_path / "t.xlsx").active[1]]
+    assert "Hạng thành viên" in titles  # the demo tenant's own field
+
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"Thư": "email", "Máy": "phone", "Bỏ qua": None}), encoding="utf-8")
+    path = csv_file(["Thư", "Máy", "Bỏ qua"], [["a@shop.vn", "0912345678", "x"]])
+    done = run("import", str(path), "--tenant", "acme", "--mapping", str(mapping), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["created"], result["notes"]) == (1, [])

@@ -7,7 +7,7 @@ import openpyxl
 
 from tests.conftest import ADMIN, stored_customers, stored_items
 
-HEADERS = ["Họ", "Tên", "Email", "Số điện thoại", "Ghi chú"]
+HEADERS = ["Họ", "Tên", "Email", "Số điện thoại", "Ghi chú", "Mã giới thiệu"]
 
 
 def test_a_mixed_file_lands_exactly_the_right_customers_counts_report_and_one_email(
@@ -58,7 +58,7 @@ def test_a_mixed_file_lands_exactly_the_right_customers_counts_report_and_one_em
         "invalid": 4,
         "warnings": 1,
     }
-    assert status["notes"] == ['Columns not imported (not customer fields): "Ghi chú".']
+    assert status["notes"] == ['Columns not imported (not customer fields): "Mã giới thiệu".']
 
     # And exactly these customers are stored, once each, with normalised values
     customers = stored_customers(stack, tenant)
@@ -73,6 +73,7 @@ def test_a_mixed_file_lands_exactly_the_right_customers_counts_report_and_one_em
     assert customers["binh@shop.vn"]["last_name"] == "Trần Văn" and customers["binh@shop.vn"]["version"] == 2
     assert customers["+84987654321"]["first_name"] == "Chi Mai"
     assert customers["dung@shop.vn"]["phone"] == "+84912000111"
+    assert customers["dung@shop.vn"]["note"] == "VIP"
     assert "phone" not in customers["lan@shop.vn"]
     assert customers["an@shop.vn"]["version"] == 1
     pointers = {item["pk"]: item for item in stored_items(stack, tenant) if item["kind"] == "pointer"}
@@ -100,7 +101,7 @@ def test_a_mixed_file_lands_exactly_the_right_customers_counts_report_and_one_em
         ["Phạm", "Dũng 2", "Dung@Shop.vn", None, None],
         ['=HYPERLINK("http://evil")', "Mai", None, None, None],
     ]
-    errors = [row[5] for row in invalid[1:]]
+    errors = [row[6] for row in invalid[1:]]
     assert errors[0].startswith('Row 7: Email: "ha at shop.vn" is not a valid email address')
     assert errors[1] == (
         "Row 8: Email or Số điện thoại: is required: the row has no usable email or phone, "

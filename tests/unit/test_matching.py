@@ -32,6 +32,8 @@ class Table:
         for item in list(found.values()):
             if item["kind"] == POINTER and item["home"] in self.items:
                 found[item["home"]] = self.items[item["home"]]
+        ids = {ref for r in rows if (ref := r.id_to_match)}  # the validator looks these up in the ById index
+        found.update({pk: item for pk, item in self.items.items() if item.get("customer_id") in ids})
         context = DecisionContext(
             tenant_id=TENANT,
             job_id="JOB",
@@ -190,3 +192,82 @@ def test_counts_add_up_per_status_and_warnings_count_rows_applied_with_a_skipped
     decision = table.decide([row(2, email="a@x.vn"), row(3, email="b@x.vn"), with_warning])
     counts = decision.counts
     assert (counts.created, counts.unchanged, counts.warnings) == (2, 1, 1)
+
+
+def test_a_new_customer_has_not_accepted_marketing_unless_the_file_says_so() -> None:
+    table = Table()
+    decision = table.decide([row(2, email="a@x.vn"), row(3, email="b@x.vn", accepts_email_marketing=True)])
+    assert table.at("email", "a@x.vn")["accepts_email_marketing"] is False
+    assert table.at("email", "b@x.vn")["accepts_email_marketing"] is True
+    assert decision.outcomes[0].changes["email"] == [None, "a@x.vn"]  # what a created row set
+
+
+def test_the_clear_token_empties_a_field_and_a_blank_keeps_it() -> None:
+    table = Table()
+    table.decide([row(2, email="a@x.vn", note="call after 6pm", city="Huế")])
+    cleared = ValidatedRow(row=2, values={"email": "a@x.vn"}, clears={"note"})
+    decision = table.decide([cleared])
+    assert decision.outcomes[0].changes == {"note": ["call after 6pm", None]}
+    stored = table.at("email", "a@x.vn")
+    assert "note" not in stored and stored["city"] == "Huế"
+
+
+def test_clearing_the_only_key_is_refused() -> None:
+    table = Table()
+    table.decide([row(2, first_name="An", phone="+84912345678")])
+    only_key = ValidatedRow(row=2, values={"first_name": "An"}, clears={"phone"}, customer_ref="C001")
+    decision = table.decide([only_key], match_key=MatchKey.CUSTOMER_ID)
+    assert statuses(decision) == [Status.UNCHANGED]
+    assert decision.outcomes[0].warnings == ["Phone: the only key of a customer cannot be cleared"]
+
+
+def test_clearing_the_email_moves_the_customer_home_to_its_phone() -> None:
+    table = Table()
+    table.decide([row(2, email="a@x.vn", phone="+84912345678")])
+    decision = table.decide(
+        [ValidatedRow(row=2, values={"phone": "+84912345678"}, clears={"email"})], match_key=MatchKey.PHONE
+    )
+    assert statuses(decision) == [Status.UPDATED]
+    assert f"{TENANT}#E#a@x.vn" not in table.items
+    assert table.at("phone", "+84912345678")["kind"] == "customer"
+
+
+def test_tags_are_added_to_by_default_and_replaced_on_request() -> None:
+    table = Table()
+    table.decide([row(2, email="a@x.vn", tags=["VIP", "Hà Nội"])])
+    table.decide([row(2, email="a@x.vn", tags=["vip", "newsletter"])])
+    assert table.at("email", "a@x.vn")["tags"] == ["VIP", "Hà Nội", "newsletter"]
+    table.decide([row(2, email="a@x.vn", tags=["newsletter"])], tags="replace")
+    assert table.at("email", "a@x.vn")["tags"] == ["newsletter"]
+
+
+def test_matching_by_id_finds_the_customer_and_may_change_its_email() -> None:
+    table = Table()
+    table.decide([row(2, email="old@x.vn", first_name="An")])
+    renamed = ValidatedRow(row=2, values={"email": "new@x.vn", "first_name": "An"}, customer_ref="C001")
+    decision = table.decide([renamed], match_key=MatchKey.CUSTOMER_ID)
+    assert statuses(decision) == [Status.UPDATED]
+    assert table.at("email", "new@x.vn")["customer_id"] == "C001"
+    assert f"{TENANT}#E#old@x.vn" not in table.items
+
+
+def test_matching_by_id_rejects_an_unknown_id_and_creates_for_zero() -> None:
+    table = Table()
+    unknown = ValidatedRow(row=2, values={"email": "a@x.vn"}, customer_ref="NOPE")
+    new = ValidatedRow(row=3, values={"email": "b@x.vn"}, customer_ref="0")
+    decision = table.decide([unknown, new], match_key=MatchKey.CUSTOMER_ID)
+    assert statuses(decision) == [Status.INVALID, Status.CREATED]
+    assert decision.outcomes[0].errors == [
+        'Customer Id: "NOPE" is not a customer of this account (write 0 or leave it empty to create a new customer)'
+    ]
+
+
+def test_another_systems_customer_id_is_kept_as_the_external_id() -> None:
+    table = Table()
+    table.decide([ValidatedRow(row=2, values={"email": "a@x.vn"}, customer_ref="7001234567")])
+    assert table.at("email", "a@x.vn")["external_id"] == "7001234567"
+    # Re-importing our own export (its Customer ID is ours) does not turn our id into an external one.
+    again = table.decide(
+        [ValidatedRow(row=2, values={"email": "a@x.vn", "external_id": "7001234567"}, customer_ref="C001")]
+    )
+    assert statuses(again) == [Status.UNCHANGED]

@@ -1,19 +1,34 @@
 """The customer schema: canonical fields, the headers admins really use for them, and header mapping.
 
 One definition serves the splitter (which column is which), the validator (how a value is checked), the error
-report and the templates, so they cannot disagree.
+report, the templates and the exports, so they cannot disagree. A tenant's schema adds its custom fields and its
+allowed genders (``schema_for``).
 """
 
-import re
-import unicodedata
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
+
+from customer_bulk.models.tenant import CustomField, CustomFieldKind, TenantSettings
+from customer_bulk.normalize import fold
 
 
 class Kind(StrEnum):
+    ID = "id"  # customer_id: a match key when asked, else the id in another system
     NAME = "name"
+    FULL_NAME = "full_name"  # split into first and last name when those are absent
+    TEXT = "text"
     EMAIL = "email"
     PHONE = "phone"
+    CHOICE = "choice"
+    DATE = "date"
+    YES_NO = "yes_no"
+    COUNTRY = "country"
+    COUNTRY_CODE = "country_code"
+    TAGS = "tags"
+    NUMBER = "number"
+    TOTAL = "total"  # total spent / orders: recognised, never imported (they start at 0, as in Sapo and Shopify)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,75 +39,92 @@ class FieldSpec:
     aliases: tuple[str, ...] = ()
     max_length: int = 255
     is_key: bool = False
+    choices: tuple[str, ...] = ()
+    help: str = ""  # shown as a note on the template's header cell
+
+    @property
+    def stored(self) -> bool:
+        return self.kind not in (Kind.ID, Kind.FULL_NAME, Kind.TOTAL)
+
+
+def _spec(name: str, header: str, kind: Kind, *aliases: str, **extra: object) -> FieldSpec:
+    return FieldSpec(name, header, kind, aliases, **extra)  # type: ignore[arg-type]
 
 
 FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec(
-        "first_name",
-        "First Name",
-        Kind.NAME,
-        ("first name", "firstname", "given name", "ten", "tên", "nome", "fornavn"),
-    ),
-    FieldSpec(
-        "last_name",
-        "Last Name",
-        Kind.NAME,
-        ("last name", "lastname", "surname", "family name", "ho", "họ", "cognome", "efternavn"),
-    ),
-    FieldSpec(
-        "email",
-        "Email",
-        Kind.EMAIL,
-        ("email", "e-mail", "email address", "mail", "địa chỉ email", "thư điện tử", "posta elettronica"),
-        max_length=254,
-        is_key=True,
-    ),
-    FieldSpec(
-        "phone",
-        "Phone",
-        Kind.PHONE,
-        (
-            "phone",
-            "phone number",
-            "mobile",
-            "mobile phone",
-            "telephone",
-            "tel",
-            "số điện thoại",
-            "sđt",
-            "sdt",
-            "điện thoại",
-            "di động",
-            "telefono",
-            "cellulare",
-            "telefon",
-            "mobil",
-            "mobilnummer",
-        ),
-        max_length=64,
-        is_key=True,
-    ),
-)
+    _spec("customer_id", "Customer ID", Kind.ID, "customerid", "customer id", "kundeid", "kunde id", "kundenummer",
+          "mã khách hàng", "mã kh", "codice cliente", "id cliente", "id",
+          help="Our customer id (from an export). Matched only when the import matches by id; 0 or empty = new."),
+    _spec("first_name", "First Name", Kind.NAME, "firstname", "given name", "tên", "nome", "fornavn"),
+    _spec("last_name", "Last Name", Kind.NAME, "lastname", "surname", "family name", "họ", "cognome", "efternavn"),
+    _spec("full_name", "Full Name", Kind.FULL_NAME, "name", "customer name", "họ tên", "họ và tên", "tên khách hàng",
+          "nome completo", "nome del cliente", "nome cliente", "navn", "fulde navn", "kundenavn",
+          help="Split into first and last name when those columns are absent."),
+    _spec("email", "Email", Kind.EMAIL, "e-mail", "email address", "mail", "địa chỉ email", "thư điện tử",
+          "posta elettronica", "indirizzo email", "e-mailadresse", max_length=254, is_key=True,
+          help="Identifies the customer (with Phone). One customer per email."),
+    _spec("phone", "Phone", Kind.PHONE, "phone number", "mobile", "mobile phone", "telephone", "tel", "cell",
+          "số điện thoại", "sđt", "sdt", "điện thoại", "di động", "số di động", "telefono", "cellulare",
+          "numero di telefono", "telefon", "telefonnummer", "mobil", "mobilnummer", max_length=64, is_key=True,
+          help="Identifies the customer (with Email). Local numbers are read in your country; +84... also works."),
+    _spec("gender", "Gender", Kind.CHOICE, "sex", "giới tính", "genere", "sesso", "køn"),
+    _spec("birthday", "Birthday", Kind.DATE, "birth date", "date of birth", "dob", "ngày sinh", "sinh nhật",
+          "data di nascita", "compleanno", "fødselsdag", "fødselsdato"),
+    _spec("company", "Company", Kind.TEXT, "company name", "default address company", "công ty", "tên công ty",
+          "azienda", "società", "firma", "virksomhed"),
+    _spec("address1", "Address 1", Kind.TEXT, "address", "address1", "street", "default address address1",
+          "địa chỉ", "địa chỉ 1", "indirizzo", "adresse"),
+    _spec("address2", "Address 2", Kind.TEXT, "address2", "default address address2", "địa chỉ 2", "indirizzo 2",
+          "adresse 2"),
+    _spec("city", "City", Kind.TEXT, "town", "default address city", "thành phố", "quận/huyện", "quận huyện",
+          "città", "comune", "by"),
+    _spec("province", "Province", Kind.TEXT, "state", "region", "default address province", "tỉnh",
+          "tỉnh/thành phố", "tỉnh thành", "provincia", "regione"),
+    _spec("province_code", "Province Code", Kind.TEXT, "state code", "default address province code", "mã tỉnh",
+          "codice provincia", max_length=10),
+    _spec("zip", "Zip", Kind.TEXT, "zip code", "postal code", "postcode", "default address zip", "mã bưu điện",
+          "mã bưu chính", "cap", "codice postale", "postnummer", "postnr", max_length=20),
+    _spec("country", "Country", Kind.COUNTRY, "default address country", "quốc gia", "nước", "paese", "nazione",
+          "land", help="A country name (English, Vietnamese, Italian or Danish); the code is derived."),
+    _spec("country_code", "Country Code", Kind.COUNTRY_CODE, "default address country code", "mã quốc gia",
+          "codice paese", "landekode", max_length=3, help="ISO 3166 code (VN, US, DK...); the name is derived."),
+    _spec("accepts_email_marketing", "Accepts Email Marketing", Kind.YES_NO, "accepts marketing",
+          "email marketing", "newsletter", "nhận email", "nhận email quảng cáo", "nhận quảng cáo",
+          "consenso marketing", "consenso email", "nyhedsbrev", "accepterer markedsføring",
+          help="yes / no (also true/false, 1/0, có/không). Empty means no for a new customer."),
+    _spec("accepts_sms_marketing", "Accepts SMS Marketing", Kind.YES_NO, "sms marketing", "nhận sms",
+          "nhận sms quảng cáo", "consenso sms", "sms samtykke", help="yes / no. Empty means no for a new customer."),
+    _spec("tags", "Tags", Kind.TAGS, "tag", "thẻ", "nhãn", "nhóm khách hàng", "etichette", "mærker",
+          help="Separated by commas or semicolons."),
+    _spec("note", "Note", Kind.TEXT, "notes", "ghi chú", "nota", "noter", "kommentar", "bemærkning",
+          max_length=5000),
+    _spec("total_spent", "Total Spent", Kind.TOTAL, "tổng chi tiêu", "spesa totale", "totale speso",
+          "samlet forbrug"),
+    _spec("total_orders", "Total Orders", Kind.TOTAL, "tổng đơn hàng", "số đơn hàng", "ordini totali",
+          "antal ordrer"),
+)  # fmt: skip
 
-FIELDS_BY_NAME: dict[str, FieldSpec] = {spec.name: spec for spec in FIELDS}
-KEY_FIELDS: tuple[str, ...] = tuple(spec.name for spec in FIELDS if spec.is_key)
-
-# Columns that our own error reports add: ignored silently so a fixed errors.xlsx re-imports as is.
+# Columns that our own error reports add, and columns from other systems we know are not customer data:
+# ignored silently so a fixed errors.xlsx re-imports as is.
 REPORT_COLUMNS = ("Error", "Warning")
+KEY_FIELDS = ("email", "phone")
+TOTALS_NOTE = (
+    "Total spent and total orders are not imported: they start at 0 and grow with the customer's orders "
+    "(as in Sapo and Shopify)."
+)
+_CUSTOM_KINDS = {
+    CustomFieldKind.TEXT: Kind.TEXT,
+    CustomFieldKind.NUMBER: Kind.NUMBER,
+    CustomFieldKind.DATE: Kind.DATE,
+    CustomFieldKind.ENUM: Kind.CHOICE,
+}
 
 
 def header_token(text: str) -> str:
     """Accent-, case-, space- and punctuation-insensitive form of a header ('Số điện thoại' -> 'sodienthoai')."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"[^0-9a-z]", "", stripped.casefold())
+    return fold(text)
 
 
-_ALIASES: dict[str, str] = {}
-for _spec in FIELDS:
-    for _alias in (_spec.name, _spec.header, *_spec.aliases):
-        _ALIASES.setdefault(header_token(_alias), _spec.name)
 _REPORT_TOKENS = {header_token(name) for name in REPORT_COLUMNS}
 
 
@@ -115,34 +147,97 @@ class HeaderMapping:
         return [name for name in KEY_FIELDS if name in self.fields]
 
 
-def map_headers(headers: list[str]) -> HeaderMapping:
-    """Guess each column's field from its header. The first column for a field wins; later ones are reported."""
-    fields: list[str | None] = []
-    ignored: list[str] = []
-    notes: list[str] = []
-    seen: dict[str, str] = {}
-    for header in headers:
-        token = header_token(header)
-        name = _ALIASES.get(token)
-        if not header.strip() or token in _REPORT_TOKENS:
-            fields.append(None)
-        elif name is None:
-            fields.append(None)
-            ignored.append(header)
-        elif name in seen:
-            fields.append(None)
-            notes.append(
-                f'Column "{header}" was ignored: column "{seen[name]}" already holds {name.replace("_", " ")}.'
+class Schema:
+    """The fields of one tenant: canonical ones plus its custom fields, with every name a header may use."""
+
+    def __init__(self, fields: tuple[FieldSpec, ...]) -> None:
+        self.fields = fields
+        self._by_name = {spec.name: spec for spec in fields}
+        self._aliases: dict[str, str] = {}
+        for spec in fields:
+            for alias in (spec.name, spec.header, *spec.aliases):
+                self._aliases.setdefault(header_token(alias), spec.name)
+
+    def __getitem__(self, name: str) -> FieldSpec:
+        return self._by_name[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def guess(self, header: str) -> str | None:
+        return self._aliases.get(header_token(header))
+
+    @property
+    def template_fields(self) -> tuple[FieldSpec, ...]:
+        """What a template and an export show, in order: everything but id-in-another-system and totals."""
+        return tuple(spec for spec in self.fields if spec.kind not in (Kind.FULL_NAME, Kind.TOTAL))
+
+    def looks_like_header(self, cells: list[str]) -> bool:
+        """A header row names at least one known field (used to skip title rows above the header)."""
+        return any(self.guess(cell) is not None for cell in cells if cell)
+
+    def map_headers(self, headers: list[str], explicit: dict[str, str | None] | None = None) -> HeaderMapping:
+        """Each column's field: the explicit mapping where it names the header, else the guess from aliases.
+        The first column for a field wins; later ones are reported."""
+        explicit_tokens = {header_token(h): f for h, f in (explicit or {}).items()}
+        fields: list[str | None] = []
+        ignored: list[str] = []
+        notes: list[str] = []
+        seen: dict[str, str] = {}
+        for header in headers:
+            token = header_token(header)
+            name = explicit_tokens[token] if token in explicit_tokens else self.guess(header)
+            if not header.strip() or (token in _REPORT_TOKENS and token not in explicit_tokens):
+                fields.append(None)
+            elif name is None:
+                fields.append(None)
+                if token not in explicit_tokens:
+                    ignored.append(header)
+            elif name in seen:
+                fields.append(None)
+                label = self[name].header.lower()
+                notes.append(f'Column "{header}" was ignored: column "{seen[name]}" already holds {label}.')
+            else:
+                seen[name] = header
+                fields.append(name)
+        if ignored:
+            notes.append("Columns not imported (not customer fields): " + ", ".join(f'"{h}"' for h in ignored) + ".")
+        if any(name and self[name].kind is Kind.TOTAL for name in fields):
+            notes.append(TOTALS_NOTE)
+        return HeaderMapping(fields=fields, ignored=ignored, notes=notes)
+
+
+def headers_signature(headers: list[str]) -> str:
+    """Identifies a header row across files (case, accents and spacing aside): the key of a remembered mapping."""
+    return hashlib.sha256("\x1f".join(header_token(h) for h in headers).encode()).hexdigest()[:32]
+
+
+def schema_for(settings: TenantSettings) -> Schema:
+    return _schema(settings.genders, settings.custom_fields)
+
+
+@lru_cache(maxsize=256)
+def _schema(genders: tuple[str, ...], custom_fields: tuple[CustomField, ...]) -> Schema:
+    fields = []
+    for spec in FIELDS:
+        if spec.name == "gender":
+            spec = FieldSpec(
+                spec.name, spec.header, spec.kind, spec.aliases, choices=genders, help=f"One of: {', '.join(genders)}."
             )
-        else:
-            seen[name] = header
-            fields.append(name)
-    if ignored:
-        listed = ", ".join(f'"{h}"' for h in ignored)
-        notes.append(f"Columns not imported (not customer fields): {listed}.")
-    return HeaderMapping(fields=fields, ignored=ignored, notes=notes)
+        fields.append(spec)
+    for custom in custom_fields:
+        allowed = tuple(custom.allowed)
+        fields.append(
+            FieldSpec(
+                name=f"cf_{custom.key}",
+                header=custom.label,
+                kind=_CUSTOM_KINDS[custom.kind],
+                aliases=tuple(custom.aliases),
+                choices=allowed,
+                help=f"One of: {', '.join(allowed)}." if allowed else f"{custom.kind.value.capitalize()}.",
+            )
+        )
+    return Schema(tuple(fields))
 
 
-def looks_like_header(cells: list[str]) -> bool:
-    """A header row names at least one known field (used to skip title rows above the header)."""
-    return any(header_token(cell) in _ALIASES for cell in cells if cell)
+DEFAULT_SCHEMA = schema_for(TenantSettings())

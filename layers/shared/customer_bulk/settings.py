@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     chunk_queue_url: str
     import_state_machine_arn: str
     sender_email: str
+    flow_event_bus: str
     tenant_claim: str = "custom:tenant_id"
     email_claim: str = "email"
     chunk_rows: int = Field(default=500, ge=1, le=5000)

@@ -1,15 +1,37 @@
 """Validating and normalising one row (LadiFlow's field-level acceptance).
 
 A bad value in a field that is not the row's key skips that field with a warning and keeps the row; a row whose
-key is unusable is rejected. Every issue names the column as uploaded, the value and what was expected.
+key is unusable, or that misses what the tenant requires, is rejected. Every issue names the column as uploaded,
+the value and what was expected.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
-from customer_bulk.models.job import MatchKey
-from customer_bulk.normalize import FieldProblem, normalize_email, normalize_name, normalize_phone
-from customer_bulk.schema import FIELDS_BY_NAME, Kind
+from customer_bulk.models.job import ImportJob, MatchKey
+from customer_bulk.models.tenant import NameOrder, Requirement, TenantSettings
+from customer_bulk.normalize import (
+    FieldProblem,
+    Outcome,
+    clean_value,
+    country_code_of,
+    country_name,
+    normalize_bool,
+    normalize_choice,
+    normalize_country_code,
+    normalize_date,
+    normalize_email,
+    normalize_name,
+    normalize_number,
+    normalize_phone,
+    outcome_of,
+    tags_of,
+    text_of,
+)
+from customer_bulk.schema import FieldSpec, Kind, Schema, schema_for
+
+NEW_CUSTOMER_IDS = ("", "0")  # Tix: CustomerID 0 (or empty) means "create a new customer"
 
 
 @dataclass(slots=True)
@@ -24,7 +46,9 @@ class Issue:
 @dataclass(slots=True)
 class ValidatedRow:
     row: int
-    values: dict[str, str] = field(default_factory=dict)  # normalised, non-blank, valid values only
+    values: dict[str, Any] = field(default_factory=dict)  # normalised, non-blank, valid values of stored fields
+    clears: set[str] = field(default_factory=set)  # fields the row empties with the clear token
+    customer_ref: str | None = None  # the Customer ID column: ours when matching by id, else another system's
     errors: list[Issue] = field(default_factory=list)  # any error rejects the row
     warnings: list[Issue] = field(default_factory=list)  # fields skipped, row kept
 
@@ -40,41 +64,129 @@ class ValidatedRow:
     def phone(self) -> str | None:
         return self.values.get("phone")
 
+    @property
+    def id_to_match(self) -> str | None:
+        """The existing customer this row names by id (match by id only), or None for a new customer."""
+        ref = self.customer_ref
+        return None if ref is None or ref in NEW_CUSTOMER_IDS else ref
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True)
 class RowContext:
     """What every row of a job is validated against."""
 
     headers: Sequence[str]
     fields: Sequence[str | None]
-    region: str
+    settings: TenantSettings
     match_key: MatchKey
+    schema: Schema = field(init=False)
+    plan: tuple["Column", ...] = field(init=False)
+    required_keys: tuple[str, ...] = field(init=False)
+    clear_token: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        schema = schema_for(self.settings)
+        object.__setattr__(self, "schema", schema)
+        plan = []
+        for index, name in enumerate(self.fields):
+            if name is not None:
+                spec = schema[name]
+                label = self.headers[index] or spec.header
+                plan.append(Column(index, name, label, _parser(spec, self), _slot(spec), spec.is_key, spec.stored))
+        object.__setattr__(self, "plan", tuple(plan))
+        required = {MatchKey.EMAIL: ("email",), MatchKey.PHONE: ("phone",)}.get(self.match_key, ("email", "phone"))
+        object.__setattr__(self, "required_keys", required)
+        object.__setattr__(self, "clear_token", self.settings.clear_token.casefold())
+
+    @classmethod
+    def of(cls, job: ImportJob) -> "RowContext":
+        return cls(job.headers, job.fields, job.settings, job.options.match_key)
+
+    @property
+    def region(self) -> str:
+        return self.settings.default_region
 
     def column_name(self, field_name: str) -> str:
         for header, mapped in zip(self.headers, self.fields, strict=False):
             if mapped == field_name:
-                return header or FIELDS_BY_NAME[field_name].header
-        return FIELDS_BY_NAME[field_name].header
+                return header or self.schema[field_name].header
+        return self.schema[field_name].header
 
 
-def key_values(cells: Sequence[str], context: RowContext) -> tuple[str | None, str | None]:
-    """The row's normalised email and phone, or None where unusable (the splitter's view for duplicates)."""
-    email = phone = None
+# Where a parsed value goes (decided once per column, not per cell).
+VALUE, REF, FULL_NAME, COUNTRY, IGNORED = range(5)
+
+
+class Column(NamedTuple):
+    """One mapped column of a job, with its parser bound once (not looked up for every cell)."""
+
+    position: int
+    name: str
+    label: str  # the header as uploaded
+    parse: Callable[[str], Any]
+    slot: int
+    is_key: bool
+    stored: bool
+
+
+def _slot(spec: FieldSpec) -> int:
+    return {Kind.ID: REF, Kind.FULL_NAME: FULL_NAME, Kind.COUNTRY: COUNTRY, Kind.COUNTRY_CODE: COUNTRY}.get(
+        spec.kind, IGNORED if spec.kind is Kind.TOTAL else VALUE
+    )
+
+
+def _parser(spec: FieldSpec, context: RowContext) -> Callable[[str], Outcome]:
+    """The column's parser as text -> (ok, value or message); remembered ones cost a cache lookup when a value
+    repeats, rejections included."""
+    region, order, choices, limit = context.region, context.settings.date_order, spec.choices, spec.max_length
+    parsers: dict[Kind, Callable[[str], Outcome]] = {
+        Kind.ID: lambda text: text_of.outcome(text, 64),
+        Kind.EMAIL: lambda text: outcome_of(normalize_email, text),
+        Kind.PHONE: lambda text: outcome_of(normalize_phone, text, region),
+        Kind.CHOICE: lambda text: normalize_choice.outcome(text, choices),
+        Kind.DATE: lambda text: normalize_date.outcome(text, order),
+        Kind.YES_NO: normalize_bool.outcome,
+        Kind.COUNTRY: country_code_of.outcome,
+        Kind.COUNTRY_CODE: normalize_country_code.outcome,
+        Kind.TAGS: _tags_outcome,
+        Kind.NUMBER: lambda text: outcome_of(normalize_number, text),
+    }
+    if spec.kind in parsers:
+        return parsers[spec.kind]
+    if spec.name == "note":  # a note keeps what was typed (an apostrophe included)
+        return lambda text: outcome_of(normalize_name, text, limit)
+    return lambda text: text_of.outcome(text, limit)
+
+
+def _tags_outcome(text: str) -> Outcome:
+    ok, tags = tags_of.outcome(text, 250)
+    return (True, list(tags)) if ok else (False, tags)
+
+
+def key_values(cells: Sequence[str], context: RowContext) -> tuple[str | None, str | None, str | None]:
+    """The row's normalised email, phone and customer id, or None where unusable (the splitter's view)."""
+    email = phone = ref = None
     for index, name in enumerate(context.fields):
-        if index >= len(cells) or not cells[index].strip():
+        if name not in ("email", "phone", "customer_id") or index >= len(cells) or not cells[index].strip():
             continue
         try:
             if name == "email" and email is None:
                 email = normalize_email(cells[index])
             elif name == "phone" and phone is None:
                 phone = normalize_phone(cells[index], context.region)
+            elif name == "customer_id" and ref is None:
+                ref = clean_value(cells[index])
         except FieldProblem:
             continue
-    return email, phone
+    return email, phone, ref
 
 
-def primary_key(email: str | None, phone: str | None, match_key: MatchKey) -> tuple[str, str] | None:
+def primary_key(
+    email: str | None, phone: str | None, match_key: MatchKey, ref: str | None = None
+) -> tuple[str, str] | None:
     """Which of the row's keys finds its customer under the job's match rule."""
+    if match_key is MatchKey.CUSTOMER_ID and ref not in (None, *NEW_CUSTOMER_IDS):
+        return ("customer_id", str(ref))
     if match_key is MatchKey.EMAIL:
         return ("email", email) if email else None
     if match_key is MatchKey.PHONE:
@@ -93,39 +205,56 @@ def validate_row(
 ) -> ValidatedRow:
     """``duplicate_of``: the row's key already appeared (first occurrence wins); ``shared_keys``: its other key did."""
     result = ValidatedRow(row=row)
+    clear_token = context.clear_token
     key_problems: dict[str, Issue] = {}
-    for index, name in enumerate(context.fields):
-        if name is None or index >= len(cells):
+    full_name: str | None = None
+    countries: dict[str, tuple[str, str]] = {}  # "country" / "country_code" -> (code, column)
+    values = result.values
+    width = len(cells)
+    token_length = len(clear_token)
+    for position, name, label, parse, slot, is_key, stored in context.plan:
+        if position >= width:
             continue
-        text = cells[index]
-        if not text.strip() or name in result.values:
+        text = cells[position]
+        stripped = text.strip()
+        if not stripped:
             continue
-        spec = FIELDS_BY_NAME[name]
-        column = context.headers[index] or spec.header
-        try:
-            if spec.kind is Kind.EMAIL:
-                value = normalize_email(text)
-            elif spec.kind is Kind.PHONE:
-                value = normalize_phone(text, context.region)
+        if len(stripped) == token_length and stripped.casefold() == clear_token:
+            if stored:
+                result.clears.add(name)
             else:
-                value = normalize_name(text, spec.max_length)
-        except FieldProblem as problem:
-            issue = Issue(column, str(problem))
-            if spec.is_key:
-                key_problems[name] = issue
-            else:
-                result.warnings.append(_skipped(issue))
+                result.warnings.append(Issue(label, f"{context.settings.clear_token} cannot clear this column"))
             continue
-        result.values[name] = value
+        ok, value = parse(text)
+        if not ok:
+            if is_key:
+                key_problems[name] = Issue(label, value)
+            else:
+                result.warnings.append(Issue(label, f"{value}; this field was not imported"))
+            continue
+        if slot == VALUE:
+            values[name] = value
+        elif slot == REF:
+            result.customer_ref = value
+        elif slot == FULL_NAME:
+            full_name = value
+        elif slot == COUNTRY:
+            countries[name] = (value, label)
 
+    if full_name and not ({"first_name", "last_name"} & (result.values.keys() | result.clears)):
+        result.values.update(_split_name(full_name, context.settings.name_order))
+    if countries:
+        _set_country(result, countries)
     _apply_key_rule(result, key_problems, context)
+    if context.settings.requirement is Requirement.FIRST_NAME_AND_EMAIL:
+        _apply_requirement(result, context)
     if result.is_valid and duplicate_of:
         for name, first_row in duplicate_of.items():
+            shown = result.customer_ref if name == "customer_id" else result.values.get(name, "")
             result.errors.append(
                 Issue(
                     context.column_name(name),
-                    f'"{result.values.get(name, "")}" is also on row {first_row}; the first occurrence was imported '
-                    "and this row was skipped",
+                    f'"{shown}" is also on row {first_row}; the first occurrence was imported and this row was skipped',
                 )
             )
     if result.is_valid and shared_keys:
@@ -137,22 +266,69 @@ def validate_row(
     return result
 
 
+def _split_name(full_name: str, order: NameOrder) -> dict[str, str]:
+    parts = full_name.split()
+    if len(parts) == 1:
+        return {"first_name": parts[0]}
+    if order is NameOrder.FAMILY_FIRST:  # "Nguyễn Văn An": family name Nguyễn, given name Văn An
+        return {"last_name": parts[0], "first_name": " ".join(parts[1:])}
+    return {"first_name": " ".join(parts[:-1]), "last_name": parts[-1]}
+
+
+def _set_country(result: ValidatedRow, countries: dict[str, tuple[str, str]]) -> None:
+    """Country and country code are derived from each other; when both are given and disagree, the code wins."""
+    named, coded = countries.get("country"), countries.get("country_code")
+    code = coded[0] if coded else named[0] if named else None
+    if named and coded and named[0] != coded[0]:
+        result.warnings.append(
+            Issue(
+                named[1], f'"{country_name(named[0])}" does not match the country code "{coded[0]}"; the code was kept'
+            )
+        )
+    if code:
+        result.values["country_code"] = code
+        result.values["country"] = country_name(code)
+
+
 def _apply_key_rule(result: ValidatedRow, problems: dict[str, Issue], context: RowContext) -> None:
-    required = {MatchKey.EMAIL: ("email",), MatchKey.PHONE: ("phone",)}.get(context.match_key, ("email", "phone"))
-    if any(name in result.values for name in required):
-        # The row has its key; a bad value in the other key column is just a skipped field.
+    if context.match_key is MatchKey.CUSTOMER_ID and result.id_to_match:
         result.warnings.extend(_skipped(issue) for issue in problems.values())
         return
+    required = context.required_keys
+    values = result.values
+    if required[0] in values or (len(required) > 1 and required[1] in values):
+        # The row has its key; a bad value in the other key column is just a skipped field.
+        if problems:
+            result.warnings.extend(_skipped(issue) for issue in problems.values())
+        return
     result.errors.extend(problems.values())
-    missing = [name for name in required if name not in problems]
-    if not missing:
+    if any(name in problems for name in required):
         return
     names = " or ".join(context.column_name(name) for name in required)
-    if context.match_key is MatchKey.AUTO:
+    if context.match_key is MatchKey.CUSTOMER_ID:
+        message = "is required: a new customer (Customer ID 0 or empty) needs a usable email or phone"
+    elif context.match_key is MatchKey.AUTO:
         message = "is required: the row has no usable email or phone, so it cannot be matched to a customer"
     else:
         message = f"is required: this import matches customers by {required[0]}"
     result.errors.append(Issue(names, message))
+
+
+def _apply_requirement(result: ValidatedRow, context: RowContext) -> None:
+    if context.settings.requirement is not Requirement.FIRST_NAME_AND_EMAIL or not result.is_valid:
+        return
+    for name in ("first_name", "email"):
+        if name not in result.values:
+            skipped = [w for w in result.warnings if w.column == context.column_name(name)]
+            for warning in skipped:  # a bad required value is an error, not a skipped field
+                result.warnings.remove(warning)
+                result.errors.append(
+                    Issue(warning.column, warning.message.removesuffix("; this field was not imported"))
+                )
+            if not skipped:
+                result.errors.append(
+                    Issue(context.column_name(name), "is required (this account requires a first name and an email)")
+                )
 
 
 def _skipped(issue: Issue) -> Issue:

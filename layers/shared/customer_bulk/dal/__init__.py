@@ -4,6 +4,7 @@ from functools import lru_cache
 
 from customer_bulk.dal.customers import CustomerStore
 from customer_bulk.dal.files import FileStore
+from customer_bulk.dal.flows import FlowBus
 from customer_bulk.dal.jobs import JobStore
 from customer_bulk.dal.mailer import Mailer
 from customer_bulk.dal.queue import ChunkQueue
@@ -41,6 +42,11 @@ def mailer() -> Mailer:
     return Mailer()
 
 
+@lru_cache(maxsize=1)
+def flow_bus() -> FlowBus:
+    return FlowBus(get_settings().flow_event_bus)
+
+
 __all__ = [
     "CustomerStore",
     "FileStore",
@@ -48,6 +54,7 @@ __all__ = [
     "chunk_queue",
     "customer_store",
     "file_store",
+    "flow_bus",
     "import_workflow",
     "job_store",
     "mailer",

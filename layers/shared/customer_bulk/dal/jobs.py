@@ -147,6 +147,22 @@ class JobStore:
                 return found
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def remembered_mapping(self, tenant_id: str, signature: str) -> dict[str, str | None] | None:
+        response = self.client.get_item(TableName=self.table, Key=_key(tenant_id, f"MAPPING#{signature}"))
+        if "Item" not in response:
+            return None
+        mapping: dict[str, str | None] = from_attributes(response["Item"])["mapping"]
+        return {header: field or None for header, field in mapping.items()}
+
+    def remember_mapping(self, tenant_id: str, signature: str, mapping: dict[str, str | None], now: datetime) -> None:
+        item = {
+            "pk": f"TENANT#{tenant_id}",
+            "sk": f"MAPPING#{signature}",
+            "mapping": {header: field or "" for header, field in mapping.items()},
+            "updated_at": now.isoformat(),
+        }
+        self.client.put_item(TableName=self.table, Item=to_attributes(item))
+
     def tenant_settings(self, tenant_id: str) -> TenantSettings:
         response = self.client.get_item(TableName=self.table, Key=_key(tenant_id, "SETTINGS"))
         if "Item" not in response:

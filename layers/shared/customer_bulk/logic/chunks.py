@@ -13,20 +13,22 @@ makes reading then batch-writing safe without transactions (docs/adr/0003).
 """
 
 from datetime import datetime
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from customer_bulk.dal import customer_store, file_store, job_store
+from customer_bulk.dal import customer_store, file_store, flow_bus, job_store
 from customer_bulk.logic.matching import (
     POINTER,
     ChunkDecision,
     CustomerView,
     DecisionContext,
+    Status,
     decide_chunk,
     row_addresses,
 )
 from customer_bulk.logic.report import start_report
-from customer_bulk.models.job import ChunkMessage, Counts, ImportJob, JobStatus
+from customer_bulk.models.job import ChunkMessage, Counts, ImportJob, JobStatus, MatchKey
 from customer_bulk.observability import logger, metrics
 from customer_bulk.paths import JobPaths
 from customer_bulk.validation import RowContext, validate_row
@@ -46,30 +48,52 @@ def apply_chunk(message: ChunkMessage, now: datetime) -> None:
         logger.info("Replaying a recorded chunk decision", extra={"job_id": job.job_id, "chunk": message.chunk})
         decision = ChunkDecision.from_json(recorded)
     customer_store().write(decision.puts, decision.deletes)
-    _count(job, message.chunk, decision.counts, now, failed=False)
     counts = decision.counts
+    if job.options.trigger_flows:
+        counts.flow_events = flow_bus().publish(flow_events(job, decision))
+    _count(job, message.chunk, counts, now, failed=False)
     for name, value in (("Created", counts.created), ("Updated", counts.updated), ("Invalid", counts.invalid)):
         metrics.add_metric(name=f"Rows{name}", unit=MetricUnit.Count, value=value)
 
 
 def decide(job: ImportJob, message: ChunkMessage, now: datetime) -> ChunkDecision:
     records = file_store().read_json_lines(message.key)
-    context = RowContext(job.headers, job.fields, job.settings.default_region, job.options.match_key)
+    context = RowContext.of(job)
     rows = [validate_row(r["r"], r["v"], context, r.get("dup"), r.get("shared")) for r in records]
     store = customer_store()
     addresses = row_addresses(job.tenant_id, rows)
     found = store.get_many(addresses)
-    homes = {item["home"] for item in found.values() if item["kind"] == POINTER} - found.keys()
-    if homes:
-        found.update(store.get_many(homes))
+    homes = {item["home"] for item in found.values() if item["kind"] == POINTER}
+    if job.options.match_key is MatchKey.CUSTOMER_ID:
+        ids = {ref for row in rows if row.is_valid and (ref := row.id_to_match)}
+        homes |= set(store.homes_of(job.tenant_id, ids).values())
+    if homes - found.keys():
+        found.update(store.get_many(homes - found.keys()))
     decision_context = DecisionContext(
         tenant_id=job.tenant_id,
         job_id=job.job_id,
         options=job.options,
         now=now.isoformat(),
-        column_names={name: context.column_name(name) for name in ("email", "phone")},
+        column_names={name: context.column_name(name) for name in ("email", "phone", "customer_id")},
     )
     return decide_chunk(rows, CustomerView(found, addresses), decision_context)
+
+
+def flow_events(job: ImportJob, decision: ChunkDecision) -> list[tuple[str, dict[str, Any]]]:
+    """customer.created / customer.updated for customers this chunk really changed; ``import_job_id`` lets a flow
+    ignore (or pick) changes made by imports, and ``event_id`` lets it drop the duplicate a crash may cause."""
+    events = []
+    for outcome in decision.outcomes:
+        if outcome.status in (Status.CREATED, Status.UPDATED):
+            detail = {
+                "event_id": f"{job.job_id}:{outcome.row}",
+                "tenant_id": job.tenant_id,
+                "customer_id": outcome.customer_id,
+                "changed_fields": sorted(outcome.changes),
+                "import_job_id": job.job_id,
+            }
+            events.append((f"customer.{outcome.status}", detail))
+    return events
 
 
 def record_failed_chunk(message: ChunkMessage, now: datetime) -> None:

@@ -5,13 +5,14 @@ from datetime import datetime
 from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.dal import file_store, job_store
-from customer_bulk.errors import NotFoundError
+from customer_bulk.errors import BadRequestError, NotFoundError
 from customer_bulk.ids import new_id
 from customer_bulk.models.api import CreateImportRequest, CreateImportResponse, ImportStatus, UploadForm
 from customer_bulk.models.job import ImportJob
 from customer_bulk.observability import metrics
 from customer_bulk.paths import JobPaths
 from customer_bulk.report_names import error_report_name
+from customer_bulk.schema import Schema, schema_for
 from customer_bulk.settings import get_settings
 
 
@@ -19,6 +20,7 @@ def create_import(
     tenant_id: str, requested_by: str, request: CreateImportRequest, now: datetime
 ) -> CreateImportResponse:
     settings = job_store().tenant_settings(tenant_id)
+    _check_mapping(request, schema_for(settings))
     job_id = new_id()
     paths = JobPaths(tenant_id, job_id)
     job = ImportJob(
@@ -43,6 +45,14 @@ def create_import(
         status=job.status,
         upload=UploadForm(**form, expires_in=expires_in, max_bytes=settings.max_file_bytes),
     )
+
+
+def _check_mapping(request: CreateImportRequest, schema: Schema) -> None:
+    mapping = request.options.mapping or {}
+    unknown = sorted({name for name in mapping.values() if name and name not in schema})
+    if unknown:
+        known = ", ".join(spec.name for spec in schema.fields)
+        raise BadRequestError(f"The mapping names unknown fields ({', '.join(unknown)}); the fields are: {known}.")
 
 
 def import_status(tenant_id: str, job_id: str) -> ImportStatus:

@@ -13,16 +13,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from customer_bulk.ids import new_id
-from customer_bulk.models.job import Counts, ImportOptions, MatchKey
-from customer_bulk.schema import FIELDS, FIELDS_BY_NAME
-from customer_bulk.validation import Issue, ValidatedRow
+from customer_bulk.models.job import Counts, ImportOptions, MatchKey, TagsMode
+from customer_bulk.validation import NEW_CUSTOMER_IDS, Issue, ValidatedRow
 
 Item = dict[str, Any]
 
 CUSTOMER = "customer"
 POINTER = "pointer"
 TENANT_SHARDS = 16
-CUSTOMER_FIELDS: tuple[str, ...] = tuple(spec.name for spec in FIELDS)
+DEFAULT_NO = ("accepts_email_marketing", "accepts_sms_marketing")  # empty means "no" for a new customer
+META_FIELDS = frozenset(
+    {"pk", "kind", "customer_id", "tenant_id", "tenant_shard", "version", "created_at", "updated_at"}
+    | {"created_by_job", "updated_by_job"}
+)
 _KEY_PREFIX = {"email": "E", "phone": "P"}
 
 
@@ -55,6 +58,11 @@ def row_addresses(tenant_id: str, rows: Iterable[ValidatedRow]) -> set[str]:
     return addresses
 
 
+def customer_fields(item: Item) -> dict[str, Any]:
+    """A customer item's field values, without storage and bookkeeping attributes."""
+    return {name: value for name, value in item.items() if name not in META_FIELDS}
+
+
 @dataclass(slots=True)
 class RowOutcome:
     row: int
@@ -62,7 +70,7 @@ class RowOutcome:
     customer_id: str | None = None
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    changes: dict[str, list[str | None]] = field(default_factory=dict)  # field -> [old, new]
+    changes: dict[str, list[Any]] = field(default_factory=dict)  # field -> [old, new]
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"row": self.row, "status": self.status}
@@ -124,6 +132,7 @@ class CustomerView:
         self._original.update(found)
         self._current: dict[str, Item | None] = dict(self._original)
         self._touched: set[str] = set()
+        self._homes = {item["customer_id"]: pk for pk, item in found.items() if item["kind"] == CUSTOMER}
 
     def customer_at(self, address: str) -> Item | None:
         item = self._current.get(address)
@@ -131,9 +140,15 @@ class CustomerView:
             item = self._current.get(item["home"])
         return item
 
+    def customer_with_id(self, customer_id: str) -> Item | None:
+        home = self._homes.get(customer_id)
+        return self._current.get(home) if home else None
+
     def put(self, item: Item) -> None:
         self._current[item["pk"]] = item
         self._touched.add(item["pk"])
+        if item["kind"] == CUSTOMER:
+            self._homes[item["customer_id"]] = item["pk"]
 
     def delete(self, address: str) -> None:
         if self._current.get(address) is not None or address in self._original:
@@ -163,6 +178,9 @@ class DecisionContext:
     column_names: dict[str, str]  # field -> header as uploaded, for messages
     make_id: Callable[[], str] = new_id
 
+    def column(self, name: str) -> str:
+        return self.column_names.get(name, name.replace("_", " ").title())
+
 
 def decide_chunk(rows: Iterable[ValidatedRow], view: CustomerView, context: DecisionContext) -> ChunkDecision:
     outcomes = [_decide_row(row, view, context) for row in rows]
@@ -176,33 +194,49 @@ def _decide_row(row: ValidatedRow, view: CustomerView, context: DecisionContext)
         return RowOutcome(row.row, Status.INVALID, errors=[str(issue) for issue in row.errors], warnings=warnings)
 
     tenant = context.tenant_id
+    match_key = context.options.match_key
     values = dict(row.values)
+    clears = set(row.clears)
     by_email = view.customer_at(key_address(tenant, "email", values["email"])) if "email" in values else None
     by_phone = view.customer_at(key_address(tenant, "phone", values["phone"])) if "phone" in values else None
-    target = _match(by_email, by_phone, context.options.match_key, has_email="email" in values)
+    if match_key is MatchKey.CUSTOMER_ID:
+        target = view.customer_with_id(row.id_to_match) if row.id_to_match else None
+        if row.id_to_match and target is None:
+            message = (
+                f'"{row.id_to_match}" is not a customer of this account '
+                "(write 0 or leave it empty to create a new customer)"
+            )
+            return RowOutcome(row.row, Status.INVALID, errors=[str(Issue(context.column("customer_id"), message))])
+    else:
+        target = _match(by_email, by_phone, match_key, has_email="email" in values)
+        ref = row.customer_ref
+        if ref and ref not in NEW_CUSTOMER_IDS and (target is None or ref != target["customer_id"]):
+            values["external_id"] = ref  # an id from another system (a Shopify export, say)
 
     # A key that already belongs to another customer is not moved: the field is skipped with a warning.
     for key_field, owner in (("email", by_email), ("phone", by_phone)):
         if owner is not None and (target is None or owner["customer_id"] != target["customer_id"]):
             value = values.pop(key_field)
-            warnings.append(
-                str(
-                    Issue(
-                        context.column_names.get(key_field, FIELDS_BY_NAME[key_field].header),
-                        f'"{value}" already belongs to another customer; not set on this row',
-                    )
-                )
-            )
+            message = f'"{value}" already belongs to another customer; not set on this row'
+            warnings.append(str(Issue(context.column(key_field), message)))
 
     if target is None:
+        if not ("email" in values or "phone" in values):
+            message = "cannot create a customer: its email and phone already belong to other customers"
+            return RowOutcome(row.row, Status.INVALID, errors=[message], warnings=warnings)
         customer = _create(values, view, context)
-        return RowOutcome(row.row, Status.CREATED, customer["customer_id"], warnings=warnings)
+        created = {name: [None, value] for name, value in customer_fields(customer).items()}
+        return RowOutcome(row.row, Status.CREATED, customer["customer_id"], warnings=warnings, changes=created)
     if not context.options.update_existing:
         return RowOutcome(row.row, Status.SKIPPED, target["customer_id"], warnings=warnings)
-    changes = {name: [target.get(name), value] for name, value in values.items() if target.get(name) != value}
+
+    _keep_a_key(target, values, clears, warnings, context)
+    new_values = _merged(target, values, context.options.tags)
+    changes = {name: [target.get(name), value] for name, value in new_values.items() if target.get(name) != value}
+    changes.update({name: [target[name], None] for name in clears if target.get(name) not in (None, "", [])})
     if not changes:
         return RowOutcome(row.row, Status.UNCHANGED, target["customer_id"], warnings=warnings)
-    _update(target, values, view, context)
+    _update(target, new_values, set(clears) & set(changes), view, context)
     return RowOutcome(row.row, Status.UPDATED, target["customer_id"], warnings=warnings, changes=changes)
 
 
@@ -221,7 +255,28 @@ def _match(by_email: Item | None, by_phone: Item | None, match_key: MatchKey, *,
     return None
 
 
-def _create(values: dict[str, str], view: CustomerView, context: DecisionContext) -> Item:
+def _keep_a_key(
+    target: Item, values: dict[str, Any], clears: set[str], warnings: list[str], context: DecisionContext
+) -> None:
+    """A customer keeps at least one key: clearing the only one is refused with a warning."""
+    remaining = [name for name in ("email", "phone") if values.get(name) or (target.get(name) and name not in clears)]
+    if not remaining:
+        for name in ("email", "phone"):
+            if name in clears:
+                clears.discard(name)
+                warnings.append(str(Issue(context.column(name), "the only key of a customer cannot be cleared")))
+
+
+def _merged(target: Item, values: dict[str, Any], tags_mode: TagsMode) -> dict[str, Any]:
+    if "tags" not in values or tags_mode is TagsMode.REPLACE:
+        return values
+    existing = list(target.get("tags") or [])
+    known = {tag.casefold() for tag in existing}
+    added = [tag for tag in values["tags"] if tag.casefold() not in known]
+    return {**values, "tags": existing + added}
+
+
+def _create(values: dict[str, Any], view: CustomerView, context: DecisionContext) -> Item:
     customer_id = context.make_id()
     customer: Item = {
         "kind": CUSTOMER,
@@ -233,14 +288,17 @@ def _create(values: dict[str, str], view: CustomerView, context: DecisionContext
         "updated_at": context.now,
         "created_by_job": context.job_id,
         "updated_by_job": context.job_id,
-        **{name: values[name] for name in CUSTOMER_FIELDS if name in values},
+        **dict.fromkeys(DEFAULT_NO, False),
+        **values,
     }
     _place(customer, previous=None, view=view, tenant_id=context.tenant_id)
     return customer
 
 
-def _update(target: Item, values: dict[str, str], view: CustomerView, context: DecisionContext) -> None:
-    customer = {key: value for key, value in target.items() if key != "pk"}
+def _update(
+    target: Item, values: dict[str, Any], clears: set[str], view: CustomerView, context: DecisionContext
+) -> None:
+    customer = {key: value for key, value in target.items() if key != "pk" and key not in clears}
     customer.update(values)
     customer["version"] = int(target["version"]) + 1
     customer["updated_at"] = context.now

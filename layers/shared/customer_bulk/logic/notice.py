@@ -65,6 +65,8 @@ def _finished(notice: Notice) -> RenderedNotice:
         lines.append(("Not processed", counts.not_processed))
     if counts.warnings:
         lines.append(("Imported with a field skipped", counts.warnings))
+    if counts.flow_events:
+        lines.append(("Automation events sent", counts.flow_events))
     width = max(len(label) for label, _ in lines)
     text = [f'Your customer import "{notice.file_name}" has finished.', ""]
     text += [f"  {label + ':':<{width + 1}} {value:>8,}" for label, value in lines]

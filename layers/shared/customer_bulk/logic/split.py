@@ -19,7 +19,7 @@ from customer_bulk.logic.report import start_report
 from customer_bulk.models.job import ChunkMessage, ImportJob, JobStatus, MatchKey
 from customer_bulk.observability import logger, metrics
 from customer_bulk.paths import JobPaths, parse_upload_key
-from customer_bulk.schema import FIELDS_BY_NAME, HeaderMapping, map_headers
+from customer_bulk.schema import DEFAULT_SCHEMA, HeaderMapping, headers_signature, schema_for
 from customer_bulk.settings import get_settings
 from customer_bulk.spreadsheet.reader import Table, open_table
 from customer_bulk.spreadsheet.safety import check_size, sniff_format
@@ -67,8 +67,10 @@ def split_upload(key: str, size: int, now: datetime) -> None:
         with tempfile.TemporaryDirectory() as scratch:
             local = Path(scratch) / "upload"
             file_store().download(key, local)
-            table = open_table(local, sniff_format(local, job.file_name), job.settings, job.options.sheet)
-            mapping = _check_mapping(table, job)
+            schema = schema_for(job.settings)
+            table = open_table(local, sniff_format(local, job.file_name), job.settings, schema, job.options.sheet)
+            mapping = _map_columns(table, job, now)
+            _check_mapping(table, mapping, job)
             result = _write_chunks(table, mapping, job, paths, written)
     except FileRejected as rejection:
         file_store().delete_keys(written)
@@ -105,24 +107,41 @@ def split_upload(key: str, size: int, now: datetime) -> None:
     metrics.add_metric(name="RowsUploaded", unit=MetricUnit.Count, value=result.rows_total)
 
 
-def _check_mapping(table: Table, job: ImportJob) -> HeaderMapping:
-    mapping = map_headers(table.headers)
+def _map_columns(table: Table, job: ImportJob, now: datetime) -> HeaderMapping:
+    """The admin's explicit mapping, else the one remembered for these headers, else the guess from aliases."""
+    schema = schema_for(job.settings)
+    signature = headers_signature(table.headers)
+    explicit = job.options.mapping
+    remembered = None if explicit else job_store().remembered_mapping(job.tenant_id, signature)
+    mapping = schema.map_headers(table.headers, explicit or remembered)
+    if explicit:
+        job_store().remember_mapping(
+            job.tenant_id, signature, dict(zip(table.headers, mapping.fields, strict=True)), now
+        )
+    elif remembered:
+        mapping.notes.insert(0, "The column mapping chosen for your last file with these columns was used again.")
+    return mapping
+
+
+def _check_mapping(table: Table, mapping: HeaderMapping, job: ImportJob) -> None:
     keys = mapping.key_fields
     headers = ", ".join(f'"{header}"' for header in table.headers if header) or "none"
-    if not keys:
+    if not keys and job.options.match_key is not MatchKey.CUSTOMER_ID:
         raise FileRejected(
             "no_key_column",
             f"The file has no Email or Phone column, so no row could be matched to a customer "
             f"(header row {table.header_row}: {headers}).",
         )
-    required = {MatchKey.EMAIL: "email", MatchKey.PHONE: "phone"}.get(job.options.match_key)
-    if required and required not in keys:
+    required = {MatchKey.EMAIL: "email", MatchKey.PHONE: "phone", MatchKey.CUSTOMER_ID: "customer_id"}.get(
+        job.options.match_key
+    )
+    if required and required not in mapping.fields:
+        label = DEFAULT_SCHEMA[required].header
         raise FileRejected(
             "no_key_column",
-            f"This import matches customers by {required}, but the file has no "
-            f"{FIELDS_BY_NAME[required].header} column (header row {table.header_row}: {headers}).",
+            f"This import matches customers by {label.lower()}, but the file has no {label} column "
+            f"(header row {table.header_row}: {headers}).",
         )
-    return mapping
 
 
 def _write_chunks(
@@ -130,8 +149,8 @@ def _write_chunks(
 ) -> SplitResult:
     chunk_rows = get_settings().chunk_rows
     limit = job.settings.max_rows
-    context = RowContext(table.headers, mapping.fields, job.settings.default_region, job.options.match_key)
-    first_seen: dict[str, dict[str, int]] = {"email": {}, "phone": {}}
+    context = RowContext(table.headers, mapping.fields, job.settings, job.options.match_key)
+    first_seen: dict[str, dict[str, int]] = {"email": {}, "phone": {}, "customer_id": {}}
     result = SplitResult()
     buffer: list[dict[str, Any]] = []
 
@@ -170,8 +189,8 @@ def _chunk_record(
     while cells and not cells[-1]:
         cells = cells[:-1]
     record: dict[str, Any] = {"r": number, "v": cells}
-    email, phone = key_values(cells, context)
-    primary = primary_key(email, phone, context.match_key)
+    email, phone, ref = key_values(cells, context)
+    primary = primary_key(email, phone, context.match_key, ref)
     if primary is None:
         return record  # the validator rejects it with the reason
     key_field, value = primary
@@ -179,12 +198,16 @@ def _chunk_record(
         record["dup"] = {key_field: first_seen[key_field][value]}
         return record
     first_seen[key_field][value] = number
-    other_field, other_value = ("phone", phone) if key_field == "email" else ("email", email)
-    if other_value:
+    shared = {}
+    for other_field, other_value in (("email", email), ("phone", phone)):
+        if other_field == key_field or not other_value:
+            continue
         if other_value in first_seen[other_field]:
-            record["shared"] = {other_field: first_seen[other_field][other_value]}
+            shared[other_field] = first_seen[other_field][other_value]
         else:
             first_seen[other_field][other_value] = number
+    if shared:
+        record["shared"] = shared
     return record
 
 

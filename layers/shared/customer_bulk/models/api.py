@@ -55,6 +55,7 @@ class ImportStatus(BaseModel):
     invalid: int
     not_processed: int
     warnings: int
+    flow_events: int
     notes: list[str]
     error_code: str | None
     error: str | None

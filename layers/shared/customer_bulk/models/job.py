@@ -30,6 +30,12 @@ class MatchKey(StrEnum):
     AUTO = "auto"  # the email when the row has a usable one, else the phone
     EMAIL = "email"
     PHONE = "phone"
+    CUSTOMER_ID = "customer_id"  # Tix: our id from an export; 0 or empty creates a new customer
+
+
+class TagsMode(StrEnum):
+    ADD = "add"  # the file's tags are added to the customer's
+    REPLACE = "replace"  # the file's tags become the customer's tags
 
 
 class ImportOptions(BaseModel):
@@ -39,7 +45,13 @@ class ImportOptions(BaseModel):
 
     match_key: MatchKey = MatchKey.AUTO
     update_existing: bool = True
+    trigger_flows: bool = False
+    tags: TagsMode = TagsMode.ADD
     sheet: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    # Header -> field (None: do not import the column); overrides the guess and is remembered for the tenant.
+    mapping: dict[Annotated[str, StringConstraints(max_length=255)], str | None] | None = Field(
+        default=None, max_length=500
+    )
 
 
 class Counts(BaseModel):
@@ -52,6 +64,7 @@ class Counts(BaseModel):
     invalid: int = 0
     not_processed: int = 0
     warnings: int = 0
+    flow_events: int = 0  # customer.created / customer.updated events sent for automation
 
     def add(self, other: "Counts") -> "Counts":
         return Counts(**{name: getattr(self, name) + getattr(other, name) for name in Counts.model_fields})

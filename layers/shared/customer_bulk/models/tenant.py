@@ -1,15 +1,56 @@
 """Per-tenant settings. A job keeps a snapshot, so changing settings never changes a running import."""
 
+from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 TenantId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+FieldKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+
+class Requirement(StrEnum):
+    """What a row needs to be imported at all."""
+
+    EMAIL_OR_PHONE = "email_or_phone"  # LadiFlow
+    FIRST_NAME_AND_EMAIL = "first_name_and_email"  # Sapo
+
+
+class NameOrder(StrEnum):
+    """How a full name splits: "Nguyễn Văn An" is family name first, "Anna Rossi" given name first."""
+
+    FAMILY_FIRST = "family_first"
+    GIVEN_FIRST = "given_first"
+
+
+class CustomFieldKind(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    ENUM = "enum"
+
+
+class CustomField(BaseModel):
+    """A tenant's own customer field, imported and exported like the built-in ones (stored as ``cf_<key>``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: FieldKey
+    label: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    kind: CustomFieldKind = CustomFieldKind.TEXT
+    allowed: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _enum_has_values(self) -> "CustomField":
+        if self.kind is CustomFieldKind.ENUM and not self.allowed:
+            raise ValueError(f"custom field {self.key} is an enum without allowed values")
+        return self
 
 
 class TenantSettings(BaseModel):
-    """Limits and defaults; the defaults are LadiFlow's (30,000 rows, 80 MB, Vietnamese phone numbers)."""
+    """Limits, defaults and schema choices; the defaults are LadiFlow's (30,000 rows, 80 MB, Vietnam)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -21,6 +62,13 @@ class TenantSettings(BaseModel):
     max_uncompressed_mb: float = Field(default=1024, gt=0)
     # Excel itself stops at 32,767 characters in a cell; anything longer was not typed by a person.
     max_cell_chars: int = Field(default=32_767, ge=255, le=1_000_000)
+
+    requirement: Requirement = Requirement.EMAIL_OR_PHONE
+    date_order: Annotated[str, StringConstraints(pattern=r"^(DMY|MDY|YMD)$")] = "DMY"
+    name_order: NameOrder = NameOrder.FAMILY_FIRST
+    genders: tuple[str, ...] = ("Nam", "Nữ", "Khác")
+    clear_token: Annotated[str, StringConstraints(min_length=1, max_length=20)] = "#CLEAR"
+    custom_fields: tuple[CustomField, ...] = ()
 
     @property
     def max_file_bytes(self) -> int:

@@ -18,7 +18,7 @@ from charset_normalizer import from_bytes
 from customer_bulk.errors import FileRejected
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.normalize import cell_text
-from customer_bulk.schema import looks_like_header
+from customer_bulk.schema import DEFAULT_SCHEMA, Schema
 from customer_bulk.spreadsheet.safety import check_archive, column_letter
 
 HEADER_SEARCH_ROWS = 20
@@ -37,15 +37,17 @@ class Table:
     rows: Iterator[tuple[int, list[str]]]
 
 
-def open_table(path: Path, file_format: str, settings: TenantSettings, sheet: str | None = None) -> Table:
+def open_table(
+    path: Path, file_format: str, settings: TenantSettings, schema: Schema = DEFAULT_SCHEMA, sheet: str | None = None
+) -> Table:
     if file_format == "csv":
-        return _csv_table(path, settings)
+        return _csv_table(path, settings, schema)
     if file_format == "xlsx":
         check_archive(path, settings)
-    return _workbook_table(path, settings, sheet)
+    return _workbook_table(path, settings, schema, sheet)
 
 
-def _workbook_table(path: Path, settings: TenantSettings, sheet_name: str | None) -> Table:
+def _workbook_table(path: Path, settings: TenantSettings, schema: Schema, sheet_name: str | None) -> Table:
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError:
@@ -67,11 +69,11 @@ def _workbook_table(path: Path, settings: TenantSettings, sheet_name: str | None
             (start_row + offset + 1, [cell_text(value) for value in values])
             for offset, values in enumerate(sheet.iter_rows())
         )
-        return _positioned(name, _bounded(raw_rows, settings, CALAMINE_CELL_CAP), settings)
+        return _positioned(name, _bounded(raw_rows, settings, CALAMINE_CELL_CAP), schema)
     raise FileRejected("no_data", "The workbook has no sheet with data.")
 
 
-def _csv_table(path: Path, settings: TenantSettings) -> Table:
+def _csv_table(path: Path, settings: TenantSettings, schema: Schema) -> Table:
     with path.open("rb") as stream:
         head = stream.read(1024 * 1024)
     encoding = _detect_encoding(head)
@@ -105,7 +107,7 @@ def _csv_table(path: Path, settings: TenantSettings) -> Table:
         finally:
             text.close()
 
-    return _positioned("", _bounded(records(), settings), settings)
+    return _positioned("", _bounded(records(), settings), schema)
 
 
 def _detect_encoding(head: bytes) -> str:
@@ -158,16 +160,16 @@ def _bounded(
             yield number, cells
 
 
-def _positioned(sheet_name: str, rows: Iterator[tuple[int, list[str]]], settings: TenantSettings) -> Table:
+def _positioned(sheet_name: str, rows: Iterator[tuple[int, list[str]]], schema: Schema) -> Table:
     """Find the header row: the first row naming a known field among the first few, else the first row."""
     seen: list[tuple[int, list[str]]] = []
     for number, cells in rows:
         seen.append((number, cells))
-        if looks_like_header(cells) or len(seen) >= HEADER_SEARCH_ROWS:
+        if schema.looks_like_header(cells) or len(seen) >= HEADER_SEARCH_ROWS:
             break
     if not seen:
         raise FileRejected("no_data", "The file has no rows.")
-    header_at = next((i for i, (_, cells) in enumerate(seen) if looks_like_header(cells)), 0)
+    header_at = next((i for i, (_, cells) in enumerate(seen) if schema.looks_like_header(cells)), 0)
     header_row, headers = seen[header_at]
     headers = [cell.strip() for cell in headers]
 

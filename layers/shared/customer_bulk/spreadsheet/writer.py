@@ -83,3 +83,33 @@ class SafeSheet:
             self.sheet.write_string(row, column, text, self.book.quoted)
         else:
             self.sheet.write_string(row, column, text, cell_format or self.book.text)
+
+
+def write_template(
+    path: Path, columns: Sequence[tuple[str, str, tuple[str, ...], bool]], example: Sequence[str]
+) -> None:
+    """A one-sheet import template: (header, note, allowed values, text column) per column, then an example row.
+
+    Notes on the header cells say what each column takes; columns with a fixed set of values get a dropdown; phones,
+    zips and ids are text columns so Excel keeps their leading zeros.
+    """
+    with xlsxwriter.Workbook(str(path)) as book:
+        sheet = book.add_worksheet("Customers")
+        header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        text = book.add_format({"num_format": "@"})
+        for index, (title, note, allowed, is_text) in enumerate(columns):
+            sheet.write_string(0, index, title, header)
+            sheet.set_column(index, index, max(12, min(MAX_COLUMN_WIDTH, len(title) + 4)), text if is_text else None)
+            if note:
+                sheet.write_comment(0, index, note, {"x_scale": 2, "y_scale": 1.5})
+            if allowed:
+                sheet.data_validation(
+                    1,
+                    index,
+                    10_000,
+                    index,
+                    {"validate": "list", "source": list(allowed), "ignore_blank": True, "error_type": "warning"},
+                )
+            if index < len(example) and example[index]:
+                sheet.write_string(1, index, example[index], text if is_text else None)
+        sheet.freeze_panes(1, 0)

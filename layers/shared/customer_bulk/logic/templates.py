@@ -1,0 +1,79 @@
+"""The import template a tenant downloads: built from the same schema the validator uses, custom fields included."""
+
+import csv
+import io
+import tempfile
+from pathlib import Path
+
+from customer_bulk.dal import job_store
+from customer_bulk.errors import BadRequestError
+from customer_bulk.models.tenant import TenantSettings
+from customer_bulk.schema import FieldSpec, Kind, schema_for
+from customer_bulk.spreadsheet.writer import write_template
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
+_EXAMPLES = {
+    "first_name": "Văn An",
+    "last_name": "Nguyễn",
+    "email": "an.nguyen@example.com",
+    "phone": "0912 345 678",
+    "company": "Công ty ABC",
+    "address1": "12 Lê Lợi",
+    "city": "Quận 1",
+    "province": "Hồ Chí Minh",
+    "zip": "700000",
+    "country": "Vietnam",
+    "country_code": "VN",
+    "accepts_email_marketing": "yes",
+    "accepts_sms_marketing": "no",
+    "tags": "VIP, newsletter",
+}
+_DATE_EXAMPLE = {"DMY": "28/02/1990", "MDY": "02/28/1990", "YMD": "1990-02-28"}
+_TEXT_KINDS = (Kind.ID, Kind.PHONE, Kind.TEXT, Kind.NAME, Kind.EMAIL)
+
+
+def template_columns(settings: TenantSettings) -> list[FieldSpec]:
+    return list(schema_for(settings).template_fields)
+
+
+def build_template(tenant_id: str, file_format: str) -> tuple[bytes, str, str]:
+    """(content, content type, file name) of the tenant's template in ``xlsx`` or ``csv``."""
+    settings = job_store().tenant_settings(tenant_id)
+    columns = template_columns(settings)
+    example = [_example(spec, settings) for spec in columns]
+    if file_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([spec.header for spec in columns])
+        writer.writerow(example)
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8"), CSV, "customers-template.csv"
+    if file_format != "xlsx":
+        raise BadRequestError(f'Unknown template format "{file_format}": use xlsx or csv.')
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "template.xlsx"
+        yes_no = ("yes", "no")
+        write_template(
+            path,
+            [
+                (
+                    spec.header,
+                    spec.help,
+                    spec.choices or (yes_no if spec.kind is Kind.YES_NO else ()),
+                    spec.kind in _TEXT_KINDS or spec.name in ("zip", "province_code"),
+                )
+                for spec in columns
+            ],
+            example,
+        )
+        return path.read_bytes(), XLSX, "customers-template.xlsx"
+
+
+def _example(spec: FieldSpec, settings: TenantSettings) -> str:
+    if spec.kind is Kind.DATE:
+        return _DATE_EXAMPLE[settings.date_order]
+    if spec.choices:
+        return spec.choices[0]
+    if spec.kind is Kind.NUMBER:
+        return "100"
+    return _EXAMPLES.get(spec.name, "")
