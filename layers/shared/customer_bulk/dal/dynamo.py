@@ -79,7 +79,8 @@ def _storable(value: Any) -> Any:
     if isinstance(value, float):
         return Decimal(str(value))
     if isinstance(value, dict):
-        return {key: _storable(item) for key, item in value.items() if _keep(item)}
+        # Inside a map, None is data (a column mapped to "do not import"): kept as DynamoDB NULL.
+        return {key: _storable(item) for key, item in value.items() if item is None or _keep(item)}
     if isinstance(value, (list, tuple)):
         return [_storable(item) for item in value]
     return value
