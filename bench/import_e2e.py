@@ -6,7 +6,8 @@
 2. Imports it through the HTTP API exactly as the CLI does: presigned POST, splitter, FIFO chunks, validators,
    DynamoDB, state machine, error report, SES. ``wall_s`` runs from creating the job to the notice being sent.
 3. Floor: the same customer items, read back from the customers table, written again by bare batch_write_item
-   (25 a request, one thread) into a fresh table of the same definition (same keys and indexes).
+   (25 a request, one thread) into a fresh table of the same definition (same keys and indexes). Also reported:
+   the storage floor, every item the import stored (customers plus the phone pointer items), written the same way.
 
 The last line is one JSON object: rows, wall_s, floor_s, ratio, dynamodb_requests_per_1000_rows and details.
 """
@@ -57,16 +58,30 @@ def run_import(stack: LocalStack, path: Path) -> dict[str, Any]:
 
 
 def floor(stack: LocalStack, expected_customers: int) -> dict[str, Any]:
+    """The issue's floor (the customer items), and the storage floor (every item the import stored: customers
+    and the pointer items that keep phones unique, docs/adr/0002), each written bare into a fresh table."""
     ddb = stack.client("dynamodb")
     table = stack.physical("CustomersTable")["Name"]
     items: list[dict[str, Any]] = []
     for page in ddb.get_paginator("scan").paginate(TableName=table):
-        items.extend(item for item in page["Items"] if item.get("kind", {}).get("S") == "customer")
-    assert len(items) == expected_customers, (len(items), expected_customers)
+        items.extend(page["Items"])
+    customers = [item for item in items if item["kind"]["S"] == "customer"]
+    assert len(customers) == expected_customers, (len(customers), expected_customers)
+    customers_s, customer_requests = _bare_writes(ddb, "floor-customers", customers)
+    storage_s, _ = _bare_writes(ddb, "floor-storage", items)
+    return {
+        "floor_s": customers_s,
+        "floor_requests": customer_requests,
+        "storage_floor_s": storage_s,
+        "stored_items": len(items),
+    }
+
+
+def _bare_writes(ddb: Any, name: str, items: list[dict[str, Any]]) -> tuple[float, int]:
     definition = load_template(Path(__file__).resolve().parents[1] / "template.yaml")["Resources"]["CustomersTable"]
     properties = definition["Properties"]
     ddb.create_table(
-        TableName="floor-customers",
+        TableName=name,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=properties["AttributeDefinitions"],
         KeySchema=properties["KeySchema"],
@@ -75,12 +90,11 @@ def floor(stack: LocalStack, expected_customers: int) -> dict[str, Any]:
     started = time.perf_counter()
     requests = 0
     for start in range(0, len(items), 25):
-        batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-        pending: dict[str, Any] = {"floor-customers": batch}
+        pending: dict[str, Any] = {name: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
         while pending:
             requests += 1
             pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-    return {"floor_s": time.perf_counter() - started, "floor_requests": requests}
+    return time.perf_counter() - started, requests
 
 
 def main() -> None:
@@ -107,6 +121,9 @@ def main() -> None:
         "dynamodb_requests_per_1000_rows": round(dynamodb_requests * 1000 / args.rows, 1),
         "dynamodb_requests": imported["dynamodb"],
         "floor_requests": measured["floor_requests"],
+        "storage_floor_s": round(measured["storage_floor_s"], 2),
+        "storage_ratio": round(imported["wall_s"] / measured["storage_floor_s"], 2),
+        "stored_items": measured["stored_items"],
         "rows_per_s": round(args.rows / imported["wall_s"]),
     }
     print(f"import: {result['wall_s']} s, floor: {result['floor_s']} s, ratio {result['ratio']}", file=sys.stderr)

@@ -12,7 +12,9 @@ from customer_bulk.clock import utc_now
 from customer_bulk.errors import BadRequestError, ConflictError, CustomerBulkError, NotFoundError
 from customer_bulk.logic.imports import create_import, import_status
 from customer_bulk.logic.templates import build_template
+from customer_bulk.logic.tenants import replace_tenant_settings, tenant_settings
 from customer_bulk.models.api import CreateImportRequest, CreateImportResponse, ImportStatus
+from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.observability import logger, metrics, tracer
 from customer_bulk.settings import get_settings
 
@@ -57,6 +59,18 @@ def get_template() -> Response[bytes]:
 def get_import(job_id: str) -> ImportStatus:
     tenant, _ = caller()
     return import_status(tenant, job_id)
+
+
+@app.get("/settings")
+def get_settings_of_tenant() -> TenantSettings:
+    tenant, _ = caller()
+    return tenant_settings(tenant)
+
+
+@app.put("/settings")
+def put_settings_of_tenant(settings: Annotated[TenantSettings, Body()]) -> TenantSettings:
+    tenant, _ = caller()
+    return replace_tenant_settings(tenant, settings)
 
 
 def _error(status: int, error: Exception) -> Response[dict[str, str]]:

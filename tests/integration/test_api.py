@@ -73,3 +73,26 @@ def test_no_identity_no_access(stack: Any) -> None:
         timeout=30,
     )
     assert response.status_code == 403
+
+
+def test_a_tenant_reads_and_replaces_its_settings(stack: Any, api: ApiClient, tenant: str) -> None:
+    headers = {"X-Tenant-Id": tenant, "X-User-Email": ADMIN}
+    current = requests.get(f"{stack.api_url}/settings", headers=headers, timeout=30).json()
+    assert (current["max_rows"], current["default_region"], current["requirement"]) == (30000, "VN", "email_or_phone")
+
+    wanted = {**current, "max_file_mb": 5, "requirement": "first_name_and_email", "custom_fields": [
+        {"key": "tier", "label": "Tier", "kind": "enum", "allowed": ["Silver", "Gold"]}
+    ]}  # fmt: skip
+    saved = requests.put(f"{stack.api_url}/settings", json=wanted, headers=headers, timeout=30)
+    assert saved.status_code == 200
+    assert (
+        requests.get(f"{stack.api_url}/settings", headers=headers, timeout=30).json()["custom_fields"][0]["key"]
+        == "tier"
+    )
+    # The next import's upload form carries the new limit
+    assert api.create_import("c.csv")["upload"]["max_bytes"] == 5 * 1024 * 1024
+
+    broken = {**current, "custom_fields": [{"key": "tier", "label": "Tier", "kind": "enum"}]}
+    response = requests.put(f"{stack.api_url}/settings", json=broken, headers=headers, timeout=30)
+    assert response.status_code == 422
+    assert "enum without allowed values" in response.text
