@@ -46,6 +46,7 @@ test: lint  ## everything CI runs: lint, then every test on the local stack
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests
 
 bench: $(STAMP)  ## the benchmarks (each prints its figures; the last line is JSON)
+	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/import_e2e.py
 
 build:  ## sam build (needs the AWS SAM CLI)

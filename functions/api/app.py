@@ -4,6 +4,7 @@ import re
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -75,6 +76,18 @@ def put_settings_of_tenant(settings: Annotated[TenantSettings, Body()]) -> Tenan
 
 def _error(status: int, error: Exception) -> Response[dict[str, str]]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": str(error)})
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+    """Which field, and what was wrong with it (Powertools' default answer leaves out the message)."""
+    problems = [
+        {"field": ".".join(str(part) for part in problem["loc"] if part != "body"), "message": problem["msg"]}
+        for problem in error.errors()
+    ]
+    summary = "; ".join(f"{p['field'] or 'body'}: {p['message']}" for p in problems)
+    body = {"message": f"Invalid request: {summary}", "errors": problems}
+    return Response(status_code=422, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @app.exception_handler(NotFoundError)
