@@ -48,6 +48,7 @@ test: lint  ## everything CI runs: lint, then every test on the local stack
 bench: $(STAMP)  ## the benchmarks (each prints its figures; the last line is JSON)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/import_e2e.py
+	$(BIN)/python bench/export.py
 
 build:  ## sam build (needs the AWS SAM CLI)
 	sam validate --lint

@@ -1,4 +1,5 @@
-"""The HTTP API (behind a JWT authorizer): start imports and follow them. Errors map to HTTP answers here only."""
+"""The HTTP API (behind a JWT authorizer): start imports and exports and follow them.
+Errors map to HTTP answers here only."""
 
 import re
 from typing import Annotated, Any
@@ -10,11 +11,19 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_bulk.clock import utc_now
-from customer_bulk.errors import BadRequestError, ConflictError, CustomerBulkError, NotFoundError
+from customer_bulk.errors import (
+    BadRequestError,
+    ConflictError,
+    CustomerBulkError,
+    NotFoundError,
+    TemporaryFailure,
+)
+from customer_bulk.logic.exports import create_export, export_status
 from customer_bulk.logic.imports import create_import, import_status
 from customer_bulk.logic.templates import build_template
 from customer_bulk.logic.tenants import replace_tenant_settings, tenant_settings
 from customer_bulk.models.api import CreateImportRequest, CreateImportResponse, ImportStatus
+from customer_bulk.models.export import CreateExportRequest, ExportView
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.observability import logger, metrics, tracer
 from customer_bulk.settings import get_settings
@@ -62,6 +71,21 @@ def get_import(job_id: str) -> ImportStatus:
     return import_status(tenant, job_id)
 
 
+@app.post("/exports")
+def post_export(request: Annotated[CreateExportRequest, Body()]) -> Response[ExportView]:
+    """Up to 10,000 customers: written now, the answer carries the link. More: 202, the links come by email."""
+    tenant, email = caller()
+    view = create_export(tenant, email, request, utc_now())
+    status = 201 if view.status == "completed" else 202
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=view)
+
+
+@app.get("/exports/<export_id>")
+def get_export(export_id: str) -> ExportView:
+    tenant, _ = caller()
+    return export_status(tenant, export_id)
+
+
 @app.get("/settings")
 def get_settings_of_tenant() -> TenantSettings:
     tenant, _ = caller()
@@ -103,6 +127,11 @@ def _conflict(error: ConflictError) -> Response[dict[str, str]]:
 @app.exception_handler(BadRequestError)
 def _bad_request(error: BadRequestError) -> Response[dict[str, str]]:
     return _error(400, error)
+
+
+@app.exception_handler(TemporaryFailure)
+def _temporary_failure(error: TemporaryFailure) -> Response[dict[str, str]]:
+    return _error(503, error)
 
 
 @app.exception_handler(Unauthorised)

@@ -18,5 +18,5 @@ from customer_bulk.observability import logger, metrics, tracer
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     notice = parse(event=event, model=Notice)
     message_id = send_notice(notice)
-    job_store().record_notice(notice.tenant_id, notice.job_id, message_id, utc_now())
+    job_store().record_notice(notice.tenant_id, notice.job_id, message_id, utc_now(), kind=notice.kind)
     return {"message_id": message_id}

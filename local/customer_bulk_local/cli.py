@@ -3,9 +3,12 @@
     customer-bulk serve [--port N]
     customer-bulk import FILE --tenant T [--api URL] [--json] [--match auto|email|phone|id] [--keep-existing]
                          [--trigger-flows] [--mapping FILE] [--tags add|replace] [--sheet NAME]
+                         [--force]
+    customer-bulk export --tenant T [--api URL] [--scope all|page|selected|filter] [--ids ID,...]
+                         [--filter "tags=vip&city=Hà Nội&search=0912"] [--format xlsx|csv] [--out DIR] [--json]
     customer-bulk template --tenant T --format xlsx|csv --out FILE
 
-Without --api, ``import`` starts an embedded local stack for that one command.
+Without --api, each command starts an embedded local stack for that one command.
 """
 
 import argparse
@@ -17,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from customer_bulk_local.client import ApiClient, ApiError
 
@@ -47,7 +51,28 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--mapping", type=Path, help="JSON file {header: field or null} overriding the column guess")
     run.add_argument("--tags", choices=["add", "replace"], default="add", help="add the file's tags, or replace")
     run.add_argument("--sheet", help="the sheet to read (default: the first one with data)")
+    run.add_argument("--force", action="store_true", help="apply rows of an export even if edited since then")
     run.add_argument("--timeout", type=float, default=900, help="seconds to wait for the import to finish")
+
+    export = commands.add_parser("export", help="export customers and download the file(s)")
+    export.add_argument("--tenant", required=True)
+    export.add_argument("--email", default=DEFAULT_ADMIN, help="the admin who exports (gets the email of a big one)")
+    export.add_argument("--api", help="base URL of a running API (default: start a local stack for this command)")
+    export.add_argument("--scope", choices=["all", "page", "selected", "filter"], default="all")
+    export.add_argument("--ids", help="comma-separated customer ids (--scope selected)")
+    export.add_argument("--cursor", help="the customer id the page starts after (--scope page)")
+    export.add_argument("--size", type=int, default=50, help="customers on the page (--scope page)")
+    export.add_argument(
+        "--filter",
+        help="conditions joined by & (--scope filter): tags=a,b accepts_email_marketing=yes accepts_sms_marketing=no "
+        "city=... country_code=VN created_from=YYYY-MM-DD created_to=... updated_from=... updated_to=... search=...",
+    )
+    export.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    export.add_argument("--columns", help="comma-separated field names to write (default: all)")
+    export.add_argument("--without-personal-data", action="store_true", help="leave out email, phone, address...")
+    export.add_argument("--out", type=Path, default=Path("customer-bulk-output"), help="where the files are saved")
+    export.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
+    export.add_argument("--timeout", type=float, default=1800, help="seconds to wait for an emailed export")
 
     template = commands.add_parser("template", help="download the tenant's import template")
     template.add_argument("--tenant", required=True)
@@ -61,7 +86,75 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args.port)
     if args.command == "template":
         return _template(args)
+    if args.command == "export":
+        return _export(args)
     return _import(args)
+
+
+def _export_request(args: argparse.Namespace) -> dict[str, Any]:
+    scope: dict[str, Any] = {"kind": args.scope}
+    if args.scope == "selected":
+        scope["ids"] = [part.strip() for part in (args.ids or "").split(",") if part.strip()]
+    if args.scope == "page":
+        scope.update(size=args.size, **({"cursor": args.cursor} if args.cursor else {}))
+    if args.scope == "filter":
+        conditions: dict[str, Any] = {}
+        for name, value in parse_qsl(args.filter or "", keep_blank_values=False):
+            if name == "tags":
+                conditions["tags"] = [tag.strip() for tag in value.split(",") if tag.strip()]
+            elif name.startswith("accepts_"):
+                conditions[name] = value.strip().lower() in ("yes", "true", "1", "y")
+            else:
+                conditions[name] = value
+        scope["filter"] = conditions
+    request: dict[str, Any] = {"scope": scope, "format": args.format}
+    if args.columns:
+        request["columns"] = [name.strip() for name in args.columns.split(",") if name.strip()]
+    if args.without_personal_data:
+        request["without_personal_data"] = True
+    return request
+
+
+def _export(args: argparse.Namespace) -> int:
+    with _api(args.api) as base_url:
+        client = ApiClient(base_url, args.tenant, args.email)
+        try:
+            started = client.create_export(_export_request(args))
+            if not args.json:
+                print(f"Exporting customers of tenant {args.tenant} (export {started['export_id']})", file=sys.stderr)
+            status = started
+            if status["status"] not in ("completed", "failed"):
+                status = client.wait_export(started["export_id"], timeout_s=args.timeout)
+            files = [
+                {
+                    "path": str(client.download(link["url"], args.out / link["file_name"]).resolve()),
+                    "rows": link["rows"],
+                }
+                for link in status["files"]
+            ]
+        except (ApiError, TimeoutError) as error:
+            return _fail(args, str(error))
+        emails = client.emails(status["export_id"]) if status["delivery"] == "email" else []
+    email = emails[-1] if emails else None
+    result = {
+        "export_id": status["export_id"],
+        "status": status["status"],
+        "rows": status["rows"],
+        "delivery": status["delivery"],
+        "files": files,
+        "email": {"to": email["to"], "subject": email["subject"], "text": email["text"]} if email else None,
+    }
+    if status.get("error"):
+        result["error"] = status["error"]
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(f"{status['status'].capitalize()}: {status['rows']:,} customers ({status['delivery']})")
+        for file in files:
+            print(f"  {file['path']}  ({file['rows']:,} rows)")
+        if email:
+            print(f"\n--- email to {', '.join(email['to'])} ---\nSubject: {email['subject']}\n\n{email['text']}")
+    return 0 if status["status"] == "completed" else EXIT_FAILED
 
 
 def _template(args: argparse.Namespace) -> int:
@@ -121,6 +214,7 @@ def _import(args: argparse.Namespace) -> int:
         "update_existing": not args.keep_existing,
         "trigger_flows": args.trigger_flows,
         "tags": args.tags,
+        "force": args.force,
     }
     if args.sheet:
         options["sheet"] = args.sheet
@@ -158,8 +252,8 @@ def _import(args: argparse.Namespace) -> int:
 
 def _result(status: dict[str, Any], report: Path | None, email: dict[str, Any] | None) -> dict[str, Any]:
     keys = (
-        "job_id", "status", "rows_total", "created", "updated", "unchanged", "skipped", "invalid", "warnings",
-        "flow_events",
+        "job_id", "status", "rows_total", "created", "updated", "unchanged", "skipped", "stale", "invalid",
+        "warnings", "flow_events",
     )  # fmt: skip
     result: dict[str, Any] = {key: status.get(key) for key in keys}
     result["not_processed"] = status.get("not_processed", 0)
@@ -176,7 +270,8 @@ def _print_summary(result: dict[str, Any]) -> None:
         print(
             f"{result['status'].capitalize()}: {result['rows_total']:,} rows - {result['created']:,} created, "
             f"{result['updated']:,} updated, {result['unchanged']:,} unchanged, {result['skipped']:,} skipped, "
-            f"{result['invalid']:,} invalid ({result['warnings']:,} with a field skipped)"
+            + (f"{result['stale']:,} changed since their export (not applied), " if result.get("stale") else "")
+            + f"{result['invalid']:,} invalid ({result['warnings']:,} with a field skipped)"
         )
     if result["error_report"]:
         print(f"Rows to fix: {result['error_report']}")

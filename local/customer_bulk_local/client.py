@@ -65,6 +65,23 @@ class ApiClient:
             time.sleep(interval)
             interval = min(max(interval, poll_s) * 1.5, max(poll_s, 1.0))
 
+    def create_export(self, request: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._call("POST", "/exports", json=request or {})
+
+    def export_status(self, export_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/exports/{export_id}")
+
+    def wait_export(self, export_id: str, timeout_s: float = 900, poll_s: float = 0.5) -> dict[str, Any]:
+        """Until the export ends and its email went out."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            status = self.export_status(export_id)
+            if status["status"] in FINAL and (status.get("notified_at") or time.monotonic() > deadline):
+                return status
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Export {export_id} did not finish within {timeout_s:.0f} s")
+            time.sleep(poll_s)
+
     def template(self, file_format: str) -> bytes:
         response = self.session.get(f"{self.base_url}/imports/template", params={"format": file_format}, timeout=60)
         if response.status_code != 200:

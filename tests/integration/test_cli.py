@@ -85,3 +85,33 @@ def test_template_and_an_explicit_mapping_from_the_command_line(csv_file: Any, t
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert (result["created"], result["notes"]) == (1, [])
+
+
+def test_export_downloads_the_files_and_prints_one_json_object(
+    stack: Any, tenant: str, importer: Any, csv_file: Any, tmp_path: Path
+) -> None:
+    rows = [["lan@shop.vn", "0911000001", "Lan", "vip"], ["minh@shop.vn", "0911000002", "Minh", ""]]
+    importer(csv_file(["Email", "Phone", "First Name", "Tags"], rows))
+    out = tmp_path / "exports"
+    done = run(
+        "export", "--tenant", tenant, "--api", stack.api_url, "--scope", "filter", "--filter", "tags=VIP",
+        "--format", "csv", "--out", str(out), "--json", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["status"], result["rows"], result["delivery"], result["email"]) == (
+        "completed",
+        1,
+        "immediate",
+        None,
+    )
+    (file,) = result["files"]
+    assert file["rows"] == 1 and Path(file["path"]).parent == out.resolve()
+    lines = Path(file["path"]).read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 2 and "lan@shop.vn" in lines[1]
+
+    human = run("export", "--tenant", tenant, "--api", stack.api_url, "--out", str(out), cwd=tmp_path)
+    assert human.returncode == 0, human.stderr
+    assert human.stdout.startswith("Completed: 2 customers (immediate)")
+    refused = run("export", "--tenant", tenant, "--api", stack.api_url, "--scope", "selected", "--json", cwd=tmp_path)
+    assert refused.returncode == 1 and "needs the ids of the customers" in json.loads(refused.stdout)["error"]

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from customer_bulk.logic.matching import TENANT_SHARDS
+from customer_bulk.paths import TENANT_SHARDS
 from customer_bulk.settings import get_settings
 from customer_bulk_local.samples import people
 

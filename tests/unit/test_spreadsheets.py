@@ -10,9 +10,10 @@ import xlsxwriter
 
 from customer_bulk.errors import FileRejected
 from customer_bulk.models.tenant import TenantSettings
+from customer_bulk.normalize import is_formula_like
 from customer_bulk.spreadsheet.reader import open_table
 from customer_bulk.spreadsheet.safety import check_archive, column_letter, sniff_format
-from customer_bulk.spreadsheet.writer import SafeWorkbook, is_formula_like
+from customer_bulk.spreadsheet.writer import SafeWorkbook
 from customer_bulk_local.samples import write_csv, write_xlsx
 
 SETTINGS = TenantSettings()

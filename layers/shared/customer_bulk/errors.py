@@ -17,6 +17,10 @@ class ConflictError(CustomerBulkError):
     """The job is not in a state that allows this action."""
 
 
+class TemporaryFailure(CustomerBulkError):
+    """Our side failed (the job records why); trying again later may work."""
+
+
 class FileRejected(CustomerBulkError):
     """The whole file is refused before anything is written; ``code`` is stable, the message says what to fix."""
 

@@ -94,6 +94,16 @@ def clean_text(text: str) -> str:
     return " ".join(text.split())
 
 
+# OWASP CSV injection: text starting with these may be evaluated by a spreadsheet.
+_RISKY_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?[\d\s().\-/]*\d[\d\s().\-/]*$")
+
+
+def is_formula_like(text: str) -> bool:
+    """True for text a spreadsheet could evaluate; plain signed numbers and phones are data, not formulas."""
+    return text.startswith(_RISKY_START) and not _PLAIN_NUMBER.match(text)
+
+
 def clean_value(text: str) -> str:
     """clean_text, minus the apostrophe Excel and Shopify exports put before text that looks like a number."""
     value = clean_text(text)

@@ -29,6 +29,7 @@ class Kind(StrEnum):
     TAGS = "tags"
     NUMBER = "number"
     TOTAL = "total"  # total spent / orders: recognised, never imported (they start at 0, as in Sapo and Shopify)
+    VERSION = "version"  # an export's version of the customer: a re-import refuses rows edited since
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ class FieldSpec:
 
     @property
     def stored(self) -> bool:
-        return self.kind not in (Kind.ID, Kind.FULL_NAME, Kind.TOTAL)
+        return self.kind not in (Kind.ID, Kind.FULL_NAME, Kind.TOTAL, Kind.VERSION)
 
 
 def _spec(name: str, header: str, kind: Kind, *aliases: str, **extra: object) -> FieldSpec:
@@ -102,6 +103,8 @@ FIELDS: tuple[FieldSpec, ...] = (
           "samlet forbrug"),
     _spec("total_orders", "Total Orders", Kind.TOTAL, "tổng đơn hàng", "số đơn hàng", "ordini totali",
           "antal ordrer"),
+    _spec("version", "Version", Kind.VERSION, "phiên bản", "versione",
+          help="Written by exports: a re-import refuses rows whose customer changed since (unless forced)."),
 )  # fmt: skip
 
 # Columns that our own error reports add, and columns from other systems we know are not customer data:
@@ -169,8 +172,13 @@ class Schema:
 
     @property
     def template_fields(self) -> tuple[FieldSpec, ...]:
-        """What a template and an export show, in order: everything but id-in-another-system and totals."""
-        return tuple(spec for spec in self.fields if spec.kind not in (Kind.FULL_NAME, Kind.TOTAL))
+        """What a template shows, in order: every field but full name (split on import), totals and version."""
+        return tuple(spec for spec in self.fields if spec.kind not in (Kind.FULL_NAME, Kind.TOTAL, Kind.VERSION))
+
+    @property
+    def export_fields(self) -> tuple[FieldSpec, ...]:
+        """An export's columns: the template's, then the version that makes a re-import safe."""
+        return (*self.template_fields, self["version"])
 
     def looks_like_header(self, cells: list[str]) -> bool:
         """A header row names at least one known field (used to skip title rows above the header)."""

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     import_state_machine_arn: str
     sender_email: str
     flow_event_bus: str
+    export_state_machine_arn: str
+    exporter_function: str
     tenant_claim: str = "custom:tenant_id"
     email_claim: str = "email"
     chunk_rows: int = Field(default=500, ge=1, le=5000)

@@ -14,9 +14,11 @@ from customer_bulk.models.tenant import NameOrder, Requirement, TenantSettings
 from customer_bulk.normalize import (
     FieldProblem,
     Outcome,
+    clean_text,
     clean_value,
     country_code_of,
     country_name,
+    is_formula_like,
     normalize_bool,
     normalize_choice,
     normalize_country_code,
@@ -49,6 +51,7 @@ class ValidatedRow:
     values: dict[str, Any] = field(default_factory=dict)  # normalised, non-blank, valid values of stored fields
     clears: set[str] = field(default_factory=set)  # fields the row empties with the clear token
     customer_ref: str | None = None  # the Customer ID column: ours when matching by id, else another system's
+    version: int | None = None  # the Version column of an export: the customer's version when it was exported
     errors: list[Issue] = field(default_factory=list)  # any error rejects the row
     warnings: list[Issue] = field(default_factory=list)  # fields skipped, row kept
 
@@ -114,7 +117,7 @@ class RowContext:
 
 
 # Where a parsed value goes (decided once per column, not per cell).
-VALUE, REF, FULL_NAME, COUNTRY, IGNORED = range(5)
+VALUE, REF, FULL_NAME, COUNTRY, IGNORED, VERSION = range(6)
 
 
 class Column(NamedTuple):
@@ -130,9 +133,8 @@ class Column(NamedTuple):
 
 
 def _slot(spec: FieldSpec) -> int:
-    return {Kind.ID: REF, Kind.FULL_NAME: FULL_NAME, Kind.COUNTRY: COUNTRY, Kind.COUNTRY_CODE: COUNTRY}.get(
-        spec.kind, IGNORED if spec.kind is Kind.TOTAL else VALUE
-    )
+    slots = {Kind.ID: REF, Kind.FULL_NAME: FULL_NAME, Kind.COUNTRY: COUNTRY, Kind.COUNTRY_CODE: COUNTRY}
+    return {**slots, Kind.VERSION: VERSION}.get(spec.kind, IGNORED if spec.kind is Kind.TOTAL else VALUE)
 
 
 def _parser(spec: FieldSpec, context: RowContext) -> Callable[[str], Outcome]:
@@ -150,12 +152,24 @@ def _parser(spec: FieldSpec, context: RowContext) -> Callable[[str], Outcome]:
         Kind.COUNTRY_CODE: normalize_country_code.outcome,
         Kind.TAGS: _tags_outcome,
         Kind.NUMBER: lambda text: outcome_of(normalize_number, text),
+        Kind.VERSION: _version_outcome,
     }
     if spec.kind in parsers:
         return parsers[spec.kind]
-    if spec.name == "note":  # a note keeps what was typed (an apostrophe included)
-        return lambda text: outcome_of(normalize_name, text, limit)
+    if spec.name == "note":  # a note keeps what was typed, but not the apostrophe an export put before a formula
+        return lambda text: outcome_of(normalize_name, _without_formula_quote(text), limit)
     return lambda text: text_of.outcome(text, limit)
+
+
+def _without_formula_quote(text: str) -> str:
+    return text[1:] if text.startswith("'") and is_formula_like(text[1:]) else text
+
+
+def _version_outcome(text: str) -> Outcome:
+    ok, number = outcome_of(normalize_number, text)
+    if ok and isinstance(number, int) and number > 0:
+        return True, number
+    return False, f'"{clean_text(text)}" is not a version (the export wrote a whole number; leave it as it was)'
 
 
 def _tags_outcome(text: str) -> Outcome:
@@ -240,6 +254,8 @@ def validate_row(
             full_name = value
         elif slot == COUNTRY:
             countries[name] = (value, label)
+        elif slot == VERSION:
+            result.version = value
 
     if full_name and not ({"first_name", "last_name"} & (result.values.keys() | result.clears)):
         result.values.update(_split_name(full_name, context.settings.name_order))

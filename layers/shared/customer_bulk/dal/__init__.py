@@ -5,6 +5,7 @@ from functools import lru_cache
 from customer_bulk.dal.customers import CustomerStore
 from customer_bulk.dal.files import FileStore
 from customer_bulk.dal.flows import FlowBus
+from customer_bulk.dal.functions import FunctionCaller
 from customer_bulk.dal.jobs import JobStore
 from customer_bulk.dal.mailer import Mailer
 from customer_bulk.dal.queue import ChunkQueue
@@ -43,6 +44,16 @@ def mailer() -> Mailer:
 
 
 @lru_cache(maxsize=1)
+def export_workflow() -> Workflow:
+    return Workflow(get_settings().export_state_machine_arn)
+
+
+@lru_cache(maxsize=1)
+def exporter() -> FunctionCaller:
+    return FunctionCaller(get_settings().exporter_function)
+
+
+@lru_cache(maxsize=1)
 def flow_bus() -> FlowBus:
     return FlowBus(get_settings().flow_event_bus)
 
@@ -53,6 +64,8 @@ __all__ = [
     "JobStore",
     "chunk_queue",
     "customer_store",
+    "export_workflow",
+    "exporter",
     "file_store",
     "flow_bus",
     "import_workflow",

@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 from customer_bulk.dal.clients import aws_client
 from customer_bulk.dal.dynamo import from_attributes, to_attributes
 from customer_bulk.errors import ConflictError
+from customer_bulk.models.export import ExportJob, ExportPart
 from customer_bulk.models.job import Counts, ImportJob, JobStatus
 from customer_bulk.models.tenant import TenantSettings
 
@@ -31,6 +32,13 @@ def job_to_item(job: ImportJob) -> dict[str, Any]:
     item["pk"], item["sk"] = f"TENANT#{job.tenant_id}", _job_sort_key(job.job_id)
     if not job.status.is_final:
         item["active_status"] = job.status.value  # sparse index of jobs that still have work to do
+    return item
+
+
+def _export_to_item(job: ExportJob) -> dict[str, Any]:
+    # A selection's ids can outgrow an item (400 KB): they are kept in S3 beside the export's files.
+    item = job.model_dump(mode="json", exclude={"parts_done": True, "request": {"scope": {"ids"}}})
+    item.update(pk=f"TENANT#{job.tenant_id}", sk=f"EXPORT#{job.export_id}", parts_done=set(job.parts_done))
     return item
 
 
@@ -174,10 +182,41 @@ class JobStore:
         item = {"pk": f"TENANT#{tenant_id}", "sk": "SETTINGS", "settings": settings.model_dump(mode="json")}
         self.client.put_item(TableName=self.table, Item=to_attributes(item))
 
-    def record_notice(self, tenant_id: str, job_id: str, message_id: str, now: datetime) -> None:
+    # ---------- exports ----------
+    def create_export(self, job: ExportJob) -> None:
+        self.client.put_item(
+            TableName=self.table,
+            Item=to_attributes(_export_to_item(job)),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+
+    def get_export(self, tenant_id: str, export_id: str) -> ExportJob | None:
+        response = self.client.get_item(
+            TableName=self.table, Key=_key(tenant_id, f"EXPORT#{export_id}"), ConsistentRead=True
+        )
+        return ExportJob.model_validate(from_attributes(response["Item"])) if "Item" in response else None
+
+    def save_export(self, job: ExportJob) -> None:
+        """Replace the export's record (only its own functions write it, one step after another)."""
+        self.client.put_item(TableName=self.table, Item=to_attributes(_export_to_item(job)))
+
+    def export_part_done(self, tenant_id: str, export_id: str, part: ExportPart, now: datetime) -> None:
+        """Record a written part; parts are written in parallel, so each sets only its own entry."""
         self.client.update_item(
             TableName=self.table,
-            Key=_key(tenant_id, _job_sort_key(job_id)),
+            Key=_key(tenant_id, f"EXPORT#{export_id}"),
+            UpdateExpression="SET parts[" + str(part.part) + "] = :part, updated_at = :now ADD parts_done :done",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=to_attributes(
+                {":part": part.model_dump(mode="json"), ":now": now.isoformat(), ":done": {part.part}}
+            ),
+        )
+
+    def record_notice(self, tenant_id: str, job_id: str, message_id: str, now: datetime, kind: str = "import") -> None:
+        sort_key = _job_sort_key(job_id) if kind == "import" else f"EXPORT#{job_id}"
+        self.client.update_item(
+            TableName=self.table,
+            Key=_key(tenant_id, sort_key),
             UpdateExpression="SET notice_message_id = :id, notified_at = :now",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=to_attributes({":id": message_id, ":now": now.isoformat()}),

@@ -7,20 +7,19 @@ customers. This module is pure: it reads a view of those items and returns the o
 (and the before-image of everything it touches), which the caller records before applying them.
 """
 
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from customer_bulk.ids import new_id
 from customer_bulk.models.job import Counts, ImportOptions, MatchKey, TagsMode
+from customer_bulk.paths import tenant_shard
 from customer_bulk.validation import NEW_CUSTOMER_IDS, Issue, ValidatedRow
 
 Item = dict[str, Any]
 
 CUSTOMER = "customer"
 POINTER = "pointer"
-TENANT_SHARDS = 16
 DEFAULT_NO = ("accepts_email_marketing", "accepts_sms_marketing")  # empty means "no" for a new customer
 META_FIELDS = frozenset(
     {"pk", "kind", "customer_id", "tenant_id", "tenant_shard", "version", "created_at", "updated_at"}
@@ -34,17 +33,13 @@ class Status:
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     SKIPPED = "skipped"
+    STALE = "stale"
     INVALID = "invalid"
     NOT_PROCESSED = "not_processed"
 
 
 def key_address(tenant_id: str, key_field: str, value: str) -> str:
     return f"{tenant_id}#{_KEY_PREFIX[key_field]}#{value}"
-
-
-def tenant_shard(tenant_id: str, customer_id: str) -> str:
-    """Spreads a tenant's customers over a few index partitions, so an export can read them in parallel."""
-    return f"{tenant_id}#{zlib.crc32(customer_id.encode()) % TENANT_SHARDS:02d}"
 
 
 def row_addresses(tenant_id: str, rows: Iterable[ValidatedRow]) -> set[str]:
@@ -98,7 +93,7 @@ class ChunkDecision:
         counts = Counts()
         for outcome in self.outcomes:
             setattr(counts, outcome.status, getattr(counts, outcome.status) + 1)
-            if outcome.warnings and outcome.status not in (Status.INVALID, Status.NOT_PROCESSED):
+            if outcome.warnings and outcome.status not in (Status.INVALID, Status.NOT_PROCESSED, Status.STALE):
                 counts.warnings += 1
         return counts
 
@@ -229,6 +224,13 @@ def _decide_row(row: ValidatedRow, view: CustomerView, context: DecisionContext)
         return RowOutcome(row.row, Status.CREATED, customer["customer_id"], warnings=warnings, changes=created)
     if not context.options.update_existing:
         return RowOutcome(row.row, Status.SKIPPED, target["customer_id"], warnings=warnings)
+    stored_version = int(target["version"])
+    if row.version is not None and row.version != stored_version and not context.options.force:
+        message = (
+            f"this customer changed after the export (version {stored_version} now, {row.version} in the file); "
+            "export it again, or import with force to overwrite"
+        )
+        return RowOutcome(row.row, Status.STALE, target["customer_id"], errors=[message], warnings=warnings)
 
     _keep_a_key(target, values, clears, warnings, context)
     new_values = _merged(target, values, context.options.tags)

@@ -24,9 +24,11 @@ class RenderedNotice:
 
 
 def render(notice: Notice) -> RenderedNotice:
-    if notice.status is JobStatus.REJECTED:
+    if notice.kind == "export":
+        return _export_failed(notice) if notice.status == "failed" else _export_ready(notice)
+    if notice.status == JobStatus.REJECTED:
         return _rejected(notice)
-    if notice.status is JobStatus.FAILED:
+    if notice.status == JobStatus.FAILED:
         return _failed(notice)
     return _finished(notice)
 
@@ -59,6 +61,7 @@ def _finished(notice: Notice) -> RenderedNotice:
         ("Updated", counts.updated),
         ("Unchanged", counts.unchanged),
         ("Skipped (already existed)", counts.skipped),
+        *([("Changed since the export (not applied)", counts.stale)] if counts.stale else []),
         ("Invalid", counts.invalid),
     ]
     if counts.not_processed:
@@ -134,6 +137,56 @@ def _failed(notice: Notice) -> RenderedNotice:
         f"<p style='color:#888'>Import job {notice.job_id}</p>",
     ]
     return RenderedNotice(subject, text, _page(body))
+
+
+def _export_ready(notice: Notice) -> RenderedNotice:
+    files = notice.files
+    count = _customers(notice.rows_total)
+    subject = f"Customer export ready: {count} in {len(files)} file{'s' if len(files) != 1 else ''}"
+    text = [f"Your customer export is ready: {count}.", ""]
+    for link in files:
+        text += [
+            f"- {link.file_name}: rows {link.first_row:,} to {link.last_row:,} ({_customers(link.rows)}, "
+            f"{_size(link.size_bytes)})",
+            f"  {link.url}",
+        ]
+    text += [
+        "",
+        f"The links are valid for {notice.report_expires_days} days. Edit the files and import them again to update "
+        "these customers; rows of customers changed in the meantime are reported, not overwritten.",
+        "",
+        f"Export {notice.job_id}",
+    ]
+    rows = "".join(
+        f"<tr><td><a href='{html.escape(link.url, quote=True)}'>{html.escape(link.file_name)}</a></td>"
+        f"<td>rows {link.first_row:,} to {link.last_row:,}</td><td>{_size(link.size_bytes)}</td></tr>"
+        for link in files
+    )
+    body = [
+        f"<p>Your customer export is ready: <b>{count}</b>.</p>",
+        f"<table cellpadding='4' style='border-collapse:collapse'>{rows}</table>",
+        f"<p>The links are valid for {notice.report_expires_days} days.</p>",
+        f"<p style='color:#888'>Export {notice.job_id}</p>",
+    ]
+    return RenderedNotice(subject, "\n".join(text) + "\n", _page(body))
+
+
+def _export_failed(notice: Notice) -> RenderedNotice:
+    reason = notice.error or "The export could not be completed."
+    text = f"Your customer export failed.\n\n{reason}\n\nExport {notice.job_id}\n"
+    body = [
+        f"<p>Your customer export failed.</p><p>{html.escape(reason)}</p>",
+        f"<p style='color:#888'>Export {notice.job_id}</p>",
+    ]
+    return RenderedNotice("Customer export failed", text, _page(body))
+
+
+def _customers(count: int) -> str:
+    return f"{count:,} customer{'s' if count != 1 else ''}"
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"
 
 
 def _page(body: list[str]) -> str:

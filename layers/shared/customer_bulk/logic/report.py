@@ -88,7 +88,7 @@ def notice_of(job: ImportJob) -> Notice:
         job_id=job.job_id,
         to=[job.requested_by],
         file_name=job.file_name,
-        status=job.status,
+        status=job.status.value,
         rows_total=job.rows_total,
         counts=job.counts,
         error=job.error,
@@ -109,7 +109,7 @@ def _finish(job: ImportJob, now: datetime) -> ImportJob:
         fields["n_not_processed"] = job.counts.not_processed + unprocessed
         fields["notes"] = [*job.notes, f"{unprocessed:,} rows were not processed: the import stopped making progress."]
     counts = job.counts.model_copy(update={"not_processed": fields.get("n_not_processed", job.counts.not_processed)})
-    if counts.invalid or counts.not_processed or counts.warnings:
+    if counts.invalid or counts.not_processed or counts.warnings or counts.stale:
         key = paths.report(error_report_name(job.file_name))
         _write_error_report(job, key, set(missing))
         fields["error_report_key"] = key
@@ -128,7 +128,7 @@ def _write_error_report(job: ImportJob, key: str, stalled: set[int]) -> None:
             warned = book.add_sheet("Warnings", ["Row", *headers, REPORT_COLUMNS[1]])
             for row, cells, outcome in _rows_with_outcomes(job, stalled):
                 padded = [*cells, *[""] * (len(headers) - len(cells))][: len(headers)]
-                if outcome.status in (Status.INVALID, Status.NOT_PROCESSED):
+                if outcome.status in (Status.INVALID, Status.NOT_PROCESSED, Status.STALE):
                     invalid.write_row([*padded, _row_message(row, outcome.errors)], book.error)
                 elif outcome.warnings:
                     warned.write_row([row, *padded, "; ".join(outcome.warnings)], book.warning)

@@ -52,6 +52,7 @@ class ImportStatus(BaseModel):
     updated: int
     unchanged: int
     skipped: int
+    stale: int
     invalid: int
     not_processed: int
     warnings: int

@@ -44,3 +44,12 @@ class ReportTask(BaseModel):
     tenant_id: str
     job_id: str
     failure: dict[str, Any] | None = None
+
+
+class ExportTask(BaseModel):
+    """Input of the export state machine's tasks; ``part`` for the writer, ``failure`` when a step failed."""
+
+    tenant_id: str
+    export_id: str
+    part: int | None = None
+    failure: dict[str, Any] | None = None

@@ -46,6 +46,8 @@ class ImportOptions(BaseModel):
     match_key: MatchKey = MatchKey.AUTO
     update_existing: bool = True
     trigger_flows: bool = False
+    # Apply rows of an export even when their customer changed after the export (its Version column is older).
+    force: bool = False
     tags: TagsMode = TagsMode.ADD
     sheet: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
     # Header -> field (None: do not import the column); overrides the guess and is remembered for the tenant.
@@ -61,6 +63,7 @@ class Counts(BaseModel):
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    stale: int = 0  # rows of an export whose customer changed after the export: not applied
     invalid: int = 0
     not_processed: int = 0
     warnings: int = 0
@@ -71,7 +74,8 @@ class Counts(BaseModel):
 
     @property
     def rows_done(self) -> int:
-        return self.created + self.updated + self.unchanged + self.skipped + self.invalid + self.not_processed
+        done = self.created + self.updated + self.unchanged + self.skipped + self.stale + self.invalid
+        return done + self.not_processed
 
 
 class ImportJob(BaseModel):

@@ -5,7 +5,6 @@ values as text cells with Excel's quote-prefix style (the cell shows exactly the
 edited), so real data such as a "+84 912..." phone is not corrupted with an added apostrophe.
 """
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -14,14 +13,9 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-_RISKY_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?[\d\s().\-/]*\d[\d\s().\-/]*$")
+from customer_bulk.normalize import is_formula_like
+
 MAX_COLUMN_WIDTH = 60
-
-
-def is_formula_like(text: str) -> bool:
-    """True for text a spreadsheet could evaluate; plain signed numbers and phones are data, not formulas."""
-    return text.startswith(_RISKY_START) and not _PLAIN_NUMBER.match(text)
 
 
 class SafeWorkbook:

@@ -1,0 +1,66 @@
+"""The local stack writes the items of DynamoDB's answers itself (moto's serializer is slow): same answers."""
+
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.dynamodb.responses import DynamoResult
+
+from customer_bulk_local.emulator import _patch_dynamodb_item_serialization
+
+ITEM = {
+    "pk": {"S": "t1#E#a@shop.vn"},
+    "version": {"N": "1.50"},
+    "tags": {"L": [{"S": "VIP"}, {"N": "2"}, {"NULL": True}]},
+    "extra": {"M": {"flag": {"BOOL": False}, "text": {"S": 'Hà Nội "quoted" \\ back'}}},
+    "set": {"SS": ["p", "q"]},
+}
+
+
+def _answers(client: Any) -> list[Callable[[], dict[str, Any]]]:
+    return [
+        lambda: client.query(
+            TableName="t",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": ITEM["pk"]},
+            ReturnConsumedCapacity="TOTAL",
+        ),
+        lambda: client.scan(TableName="t", Limit=1),
+        lambda: client.scan(TableName="t", Select="COUNT"),
+        lambda: client.get_item(TableName="t", Key={"pk": ITEM["pk"]}),
+        lambda: client.get_item(TableName="t", Key={"pk": {"S": "missing"}}),
+        lambda: client.batch_get_item(RequestItems={"t": {"Keys": [{"pk": ITEM["pk"]}, {"pk": {"S": "missing"}}]}}),
+    ]
+
+
+def test_answers_with_items_are_the_same_as_motos_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        client.create_table(
+            TableName="t",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        )
+        client.put_item(TableName="t", Item=ITEM)
+        strip = lambda answer: {k: v for k, v in answer.items() if k != "ResponseMetadata"}  # noqa: E731
+        by_moto = [strip(call()) for call in _answers(client)]
+        restore: list[Any] = []
+        moto_serializer = DynamoResult.execute_result
+        _patch_dynamodb_item_serialization(restore)
+        assert DynamoResult.execute_result is not moto_serializer
+        try:
+            ours = [strip(call()) for call in _answers(client)]
+        finally:
+            for undo in restore:
+                undo()
+    assert ours == by_moto
+    assert ours[0]["Items"] == [ITEM] and "Item" not in ours[4]
