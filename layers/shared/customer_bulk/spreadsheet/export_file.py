@@ -30,6 +30,9 @@ def _text_of(value: Any) -> str:
     return str(value)
 
 
+_RISKY_FIRST = frozenset("=+-@\t\r")
+
+
 class CustomerFileWriter:
     def __init__(self, path: Path, file_format: str, columns: Sequence[FieldSpec]) -> None:
         self.columns = list(columns)
@@ -93,7 +96,7 @@ class CustomerFileWriter:
 
         def write_text(row: int, col: int, value: Any) -> None:
             content = value if value.__class__ is str else _text_of(value)
-            if is_formula_like(content):
+            if content[0] in _RISKY_FIRST and is_formula_like(content):  # the cheap test first: most text is safe
                 write_string(row, col, content, quoted)
             else:
                 write_string(row, col, content)
