@@ -218,7 +218,7 @@ class LocalStack:
             sent = SentEmail(
                 to=[address.strip() for address in str(parsed["To"] or "").split(",") if address.strip()],
                 sender=str(parsed["From"]),
-                subject=str(parsed["Subject"]),
+                subject=str(parsed["Subject"]).strip(),  # a folded header unfolds with its leading space
                 text=text.get_content() if text else "",
                 html=html.get_content() if html else "",
                 job_id=parsed.get(JOB_HEADER),
@@ -335,7 +335,7 @@ class LocalStack:
                     built = _BUILDERS[resource_type](self, resolver, logical_id, resource, globals_)
                     if isinstance(built, FunctionSpec):
                         functions.append(built)
-        self.runtime = LambdaRuntime(functions)
+        self.runtime = LambdaRuntime(functions, after_invoke=_drop_unpublished_metrics)
         self.runtime.load_all()
         self._wire_events(functions, parameters)
         self.client("ses").verify_email_identity(EmailAddress=str(parameters["SenderEmail"]))
@@ -528,6 +528,11 @@ def _build_bucket(stack: LocalStack, resolver: Resolver, logical_id: str, resour
             for rule in cors["CorsRules"]
         ]
         s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
+    lifecycle = properties.get("LifecycleConfiguration", {}).get("Rules", [])
+    if lifecycle:  # moto validates the rules, so the template's own rules are checked here too
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(rule) for rule in lifecycle]}
+        )
     queue_configurations = [
         {
             "QueueArn": entry["Queue"],
@@ -540,6 +545,23 @@ def _build_bucket(stack: LocalStack, resolver: Resolver, logical_id: str, resour
         s3.put_bucket_notification_configuration(
             Bucket=name, NotificationConfiguration={"QueueConfigurations": queue_configurations}
         )
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle rule in the shape of S3's API."""
+    prefix = rule.get("Prefix", "")
+    tags = rule.get("TagFilters", [])
+    if tags:
+        rule_filter: dict[str, Any] = {"And": {"Prefix": prefix, "Tags": tags}}
+    else:
+        rule_filter = {"Prefix": prefix}
+    converted: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": rule_filter}
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "AbortIncompleteMultipartUpload" in rule:
+        days = int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+        converted["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
+    return converted
 
 
 def _build_function(
@@ -698,6 +720,15 @@ def _patch_dynamodb_item_serialization(restore: list[Any]) -> None:
 
     DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
     restore.append(lambda: setattr(DynamoResult, "execute_result", original))
+
+
+def _drop_unpublished_metrics() -> None:
+    """On Lambda, each invocation flushes its metrics. Here metrics are disabled, so Powertools never flushes, and
+    one process serves every invocation: the values would pile up until its 100-value limit makes it publish
+    (which it does even when disabled, and fails without a namespace)."""
+    from customer_bulk.observability import metrics
+
+    metrics.clear_metrics()
 
 
 def _forget_aws_clients() -> None:

@@ -67,7 +67,9 @@ class FunctionOutput:
 
 
 class LambdaRuntime:
-    def __init__(self, functions: list[FunctionSpec]) -> None:
+    def __init__(self, functions: list[FunctionSpec], after_invoke: Callable[[], None] | None = None) -> None:
+        """``after_invoke`` runs after every invocation: what ends with the invocation on Lambda."""
+        self.after_invoke = after_invoke
         self.functions = {spec.logical_id: spec for spec in functions}
         self._by_name = {spec.name: spec for spec in functions}
         self._locks = {spec.logical_id: threading.Lock() for spec in functions}
@@ -95,6 +97,8 @@ class LambdaRuntime:
                 return handler(event, LambdaContext(spec))
             finally:
                 _running.function = outer
+                if self.after_invoke is not None:
+                    self.after_invoke()
 
     def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
         if spec.logical_id not in self._handlers:

@@ -122,3 +122,13 @@ def test_two_imports_at_once_never_make_two_customers_of_one_key(
     assert sum(status["updated"] + status["unchanged"] for status in statuses) == 50
     pointers = [item for item in stored_items(stack, tenant) if item["kind"] == "pointer"]
     assert len(pointers) == 250
+
+
+def test_no_metric_values_pile_up_between_invocations(importer: Any, csv_file: Any) -> None:
+    """On Lambda every invocation flushes its metrics; one local process serves them all, and Powertools publishes
+    (and, without a namespace, fails) once a metric holds 100 unflushed values."""
+    from customer_bulk.observability import metrics
+
+    for _ in range(2):
+        assert importer(csv_file(["Email"], [["a@shop.vn"], ["b@shop.vn"]])).status["status"] == "completed"
+    assert metrics.metric_set == {}
