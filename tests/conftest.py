@@ -54,6 +54,19 @@ class ImportRun:
         return [list(row) for row in book[sheet].iter_rows(values_only=True)]
 
 
+def workbook_rows(path: Path, sheet: str) -> list[list[Any]]:
+    return [list(row) for row in openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True)]
+
+
+def settle(stack: LocalStack, api: ApiClient, job_id: str, tmp_path: Path, timeout_s: float = 120) -> ImportRun:
+    """Wait for the phase a confirm or rollback started, like run_import does for an upload."""
+    status = api.wait(job_id, timeout_s=timeout_s, poll_s=0.05)
+    report = None
+    if status.get("error_report_url"):
+        report = api.download(status["error_report_url"], tmp_path / f"{job_id}-{status['status']}.xlsx")
+    return ImportRun(job_id, status, stack.sent_emails(job_id), report)
+
+
 def run_import(
     stack: LocalStack,
     api: ApiClient,

@@ -19,7 +19,7 @@ from customer_bulk.errors import (
     TemporaryFailure,
 )
 from customer_bulk.logic.exports import create_export, export_status
-from customer_bulk.logic.imports import create_import, import_status
+from customer_bulk.logic.imports import cancel, confirm, create_import, import_status, rollback
 from customer_bulk.logic.templates import build_template
 from customer_bulk.logic.tenants import replace_tenant_settings, tenant_settings
 from customer_bulk.models.api import CreateImportRequest, CreateImportResponse, ImportStatus
@@ -60,7 +60,8 @@ def post_import(request: Annotated[CreateImportRequest, Body()]) -> Response[Cre
 def get_template() -> Response[bytes]:
     tenant, _ = caller()
     file_format = app.current_event.get_query_string_value("format", "xlsx") or "xlsx"
-    content, content_type, file_name = build_template(tenant, file_format)
+    import_type = app.current_event.get_query_string_value("type", "customers") or "customers"
+    content, content_type, file_name = build_template(tenant, file_format, import_type)
     disposition = {"Content-Disposition": f'attachment; filename="{file_name}"'}
     return Response(status_code=200, content_type=content_type, body=content, headers=disposition)
 
@@ -69,6 +70,31 @@ def get_template() -> Response[bytes]:
 def get_import(job_id: str) -> ImportStatus:
     tenant, _ = caller()
     return import_status(tenant, job_id)
+
+
+@app.post("/imports/<job_id>/confirm")
+def post_confirm(job_id: str) -> Response[ImportStatus]:
+    """Apply a previewed import exactly as previewed; answers at once, the outcome comes by email."""
+    tenant, _ = caller()
+    return _accepted(confirm(tenant, job_id, utc_now()))
+
+
+@app.post("/imports/<job_id>/cancel")
+def post_cancel(job_id: str) -> ImportStatus:
+    tenant, _ = caller()
+    return cancel(tenant, job_id, utc_now())
+
+
+@app.post("/imports/<job_id>/rollback")
+def post_rollback(job_id: str) -> Response[ImportStatus]:
+    """Undo an applied import (202); a second request changes nothing (200)."""
+    tenant, email = caller()
+    status, started = rollback(tenant, job_id, email, utc_now())
+    return _accepted(status) if started else Response(200, content_types.APPLICATION_JSON, status)
+
+
+def _accepted(status: ImportStatus) -> Response[ImportStatus]:
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=status)
 
 
 @app.post("/exports")

@@ -1,4 +1,5 @@
-"""State machine task: finish the job (aggregate, error workbook, link) or record its failure; returns the notice."""
+"""State machine task: finish a phase of the job (aggregate, workbook, link) or record its failure; returns the
+notice."""
 
 from typing import Any
 
@@ -18,7 +19,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     task = parse(event=event, model=ReportTask)
     if task.failure is not None:
         cause = str(task.failure.get("Cause") or task.failure.get("Error") or "unknown")
-        notice = fail_job(task.tenant_id, task.job_id, cause, utc_now())
+        notice = fail_job(task.tenant_id, task.job_id, cause, utc_now(), task.phase)
     else:
-        notice = build_report(task.tenant_id, task.job_id, utc_now())
+        notice = build_report(task.tenant_id, task.job_id, utc_now(), task.phase)
     return notice.model_dump(mode="json")

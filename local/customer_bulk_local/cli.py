@@ -3,12 +3,16 @@
     customer-bulk serve [--port N]
     customer-bulk import FILE --tenant T [--api URL] [--json] [--match auto|email|phone|id] [--keep-existing]
                          [--trigger-flows] [--mapping FILE] [--tags add|replace] [--sheet NAME]
-                         [--force]
+                         [--force] [--preview] [--type customers|opening_balance]
+    customer-bulk confirm JOB_ID --tenant T --api URL [--json]
+    customer-bulk cancel JOB_ID --tenant T --api URL [--json]
+    customer-bulk rollback JOB_ID --tenant T --api URL [--json]
     customer-bulk export --tenant T [--api URL] [--scope all|page|selected|filter] [--ids ID,...]
                          [--filter "tags=vip&city=Hà Nội&search=0912"] [--format xlsx|csv] [--out DIR] [--json]
     customer-bulk template --tenant T --format xlsx|csv --out FILE
 
-Without --api, each command starts an embedded local stack for that one command.
+Without --api, each command starts an embedded local stack for that one command (so confirm, cancel and rollback,
+which act on a job an earlier command made, need the --api of a running `customer-bulk serve`).
 """
 
 import argparse
@@ -18,6 +22,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -52,7 +57,28 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--tags", choices=["add", "replace"], default="add", help="add the file's tags, or replace")
     run.add_argument("--sheet", help="the sheet to read (default: the first one with data)")
     run.add_argument("--force", action="store_true", help="apply rows of an export even if edited since then")
+    run.add_argument("--preview", action="store_true", help="show the changes (counts, diff workbook), write nothing")
+    run.add_argument(
+        "--type",
+        choices=["customers", "opening_balance"],
+        default="customers",
+        help="opening_balance: members' past spend (DTDauKy / DTTichLuy) becomes loyalty points",
+    )
     run.add_argument("--timeout", type=float, default=900, help="seconds to wait for the import to finish")
+
+    for name, what in (
+        ("confirm", "apply a previewed import exactly as previewed, and wait for the outcome"),
+        ("cancel", "discard a previewed import"),
+        ("rollback", "undo an applied import (customers changed since are left alone), and wait for the outcome"),
+    ):
+        action = commands.add_parser(name, help=what)
+        action.add_argument("job_id")
+        action.add_argument("--tenant", required=True)
+        action.add_argument("--email", default=DEFAULT_ADMIN, help="the admin who acts (gets the notice)")
+        action.add_argument("--api", help="base URL of the running API that holds the job")
+        action.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
+        action.add_argument("--out", type=Path, default=Path("customer-bulk-output"), help="where reports are saved")
+        action.add_argument("--timeout", type=float, default=900, help="seconds to wait for the outcome")
 
     export = commands.add_parser("export", help="export customers and download the file(s)")
     export.add_argument("--tenant", required=True)
@@ -88,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         return _template(args)
     if args.command == "export":
         return _export(args)
+    if args.command in ("confirm", "cancel", "rollback"):
+        return _act(args)
     return _import(args)
 
 
@@ -215,6 +243,8 @@ def _import(args: argparse.Namespace) -> int:
         "trigger_flows": args.trigger_flows,
         "tags": args.tags,
         "force": args.force,
+        "preview": args.preview,
+        "type": args.type,
     }
     if args.sheet:
         options["sheet"] = args.sheet
@@ -234,11 +264,45 @@ def _import(args: argparse.Namespace) -> int:
             status = client.wait(job_id, timeout_s=args.timeout, on_progress=_ProgressBar(enabled=not args.json))
         except (ApiError, TimeoutError) as error:
             return _fail(args, str(error))
-        report = None
-        if status.get("error_report_url"):
-            report = client.download(status["error_report_url"], args.out / f"{job_id}-errors.xlsx").resolve()
-        emails = client.emails(job_id)
-    result = _result(status, report, emails[-1] if emails else None)
+        return _report_outcome(args, client, status)
+
+
+def _act(args: argparse.Namespace) -> int:
+    """confirm / cancel / rollback JOB_ID: ask, then wait for the phase it starts to end."""
+    with _api(args.api) as base_url:
+        client = ApiClient(base_url, args.tenant, args.email)
+        try:
+            getattr(client, args.command)(args.job_id)
+            status = client.wait(args.job_id, timeout_s=args.timeout, on_progress=_ProgressBar(enabled=not args.json))
+        except ApiError as error:
+            if error.status == 404 and not args.api:
+                return _fail(args, f"{error} (without --api this command ran its own empty local stack; start "
+                             "`customer-bulk serve` and pass its URL with --api)")  # fmt: skip
+            return _fail(args, str(error))
+        except TimeoutError as error:
+            return _fail(args, str(error))
+        return _report_outcome(args, client, status)
+
+
+def _report_outcome(args: argparse.Namespace, client: ApiClient, status: dict[str, Any]) -> int:
+    """Download the job's latest workbook, print the outcome (or one JSON object), and the exit status."""
+    job_id = status["job_id"]
+    emails = client.emails(job_id)
+    email = emails[-1] if emails and status["status"] not in ("cancelled", "expired") else None
+    if status["status"] in ("rolled_back", "rolling_back"):
+        result = _rollback_result(
+            status,
+            _download(client, (status["rollback"] or {}).get("report_url"), args.out / f"{job_id}-rollback.xlsx"),
+            email,
+        )
+    elif status["status"] == "previewed" or (status["preview"] and not status["preview"].get("confirmed_at")):
+        result = _preview_result(
+            status, _download(client, status["preview"]["diff_report_url"], args.out / f"{job_id}-preview.xlsx"), email
+        )
+    else:
+        result = _result(
+            status, _download(client, status.get("error_report_url"), args.out / f"{job_id}-errors.xlsx"), email
+        )
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -247,7 +311,39 @@ def _import(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"Rejected: {status.get('error')}", file=sys.stderr)
         return EXIT_REJECTED
-    return 0 if status["status"] == "completed" else EXIT_FAILED
+    return 0 if status["status"] in ("completed", "previewed", "cancelled", "rolled_back") else EXIT_FAILED
+
+
+def _download(client: ApiClient, url: str | None, destination: Path) -> Path | None:
+    return client.download(url, destination).resolve() if url else None
+
+
+def _email(email: dict[str, Any] | None) -> dict[str, Any] | None:
+    return {"to": email["to"], "subject": email["subject"], "text": email["text"]} if email else None
+
+
+def _preview_result(status: dict[str, Any], report: Path | None, email: dict[str, Any] | None) -> dict[str, Any]:
+    preview = status["preview"]
+    counts = ("new", "changed", "unchanged", "skipped", "stale", "invalid", "not_processed", "warnings")
+    result: dict[str, Any] = {
+        "job_id": status["job_id"],
+        "status": status["status"],
+        "rows_total": status["rows_total"],
+    }
+    result.update({key: preview[key] for key in counts})
+    result.update(diff_report=str(report) if report else None, expires_at=preview["expires_at"])
+    result.update(email=_email(email), notes=status.get("notes", []))
+    if status.get("error"):
+        result["error"] = status["error"]
+    return result
+
+
+def _rollback_result(status: dict[str, Any], report: Path | None, email: dict[str, Any] | None) -> dict[str, Any]:
+    rollback = status["rollback"] or {}
+    result: dict[str, Any] = {"job_id": status["job_id"], "status": status["status"]}
+    result.update({key: rollback.get(key, 0) for key in ("restored", "removed", "left_alone", "not_processed")})
+    result.update(rollback_report=str(report) if report else None, email=_email(email))
+    return result
 
 
 def _result(status: dict[str, Any], report: Path | None, email: dict[str, Any] | None) -> dict[str, Any]:
@@ -258,7 +354,7 @@ def _result(status: dict[str, Any], report: Path | None, email: dict[str, Any] |
     result: dict[str, Any] = {key: status.get(key) for key in keys}
     result["not_processed"] = status.get("not_processed", 0)
     result["error_report"] = str(report) if report else None
-    result["email"] = {"to": email["to"], "subject": email["subject"], "text": email["text"]} if email else None
+    result["email"] = _email(email)
     result["notes"] = status.get("notes", [])
     if status.get("error"):
         result["error"] = status["error"]
@@ -266,14 +362,34 @@ def _result(status: dict[str, Any], report: Path | None, email: dict[str, Any] |
 
 
 def _print_summary(result: dict[str, Any]) -> None:
-    if result["status"] != "rejected":
+    if "restored" in result:
+        print(
+            f"{result['status'].replace('_', ' ').capitalize()}: {result['restored']:,} restored, "
+            f"{result['removed']:,} removed, {result['left_alone']:,} left alone (changed since the import)"
+        )
+        if result["rollback_report"]:
+            print(f"Customers left alone: {result['rollback_report']}")
+    elif "new" in result:
+        print(
+            f"{result['status'].capitalize()}: {result['rows_total']:,} rows - {result['new']:,} new, "
+            f"{result['changed']:,} changed, {result['unchanged']:,} unchanged, {result['invalid']:,} invalid"
+        )
+        if result["status"] == "previewed":
+            deadline = datetime.fromisoformat(result["expires_at"]).strftime("%Y-%m-%d %H:%M UTC")
+            print(
+                f"Nothing was written. Confirm before {deadline}: customer-bulk confirm {result['job_id']} "
+                "--tenant ... --api URL (or cancel it)"
+            )
+        if result["diff_report"]:
+            print(f"Every row and its changes: {result['diff_report']}")
+    elif result["status"] != "rejected":
         print(
             f"{result['status'].capitalize()}: {result['rows_total']:,} rows - {result['created']:,} created, "
             f"{result['updated']:,} updated, {result['unchanged']:,} unchanged, {result['skipped']:,} skipped, "
             + (f"{result['stale']:,} changed since their export (not applied), " if result.get("stale") else "")
             + f"{result['invalid']:,} invalid ({result['warnings']:,} with a field skipped)"
         )
-    if result["error_report"]:
+    if result.get("error_report"):
         print(f"Rows to fix: {result['error_report']}")
     email = result["email"]
     if email:

@@ -10,7 +10,10 @@ import requests
 
 from customer_bulk_local.http_api import EMAIL_HEADER, TENANT_HEADER
 
-FINAL = {"completed", "rejected", "failed"}
+FINAL = {"completed", "rejected", "failed", "cancelled", "expired", "rolled_back"}
+# Where an import waits for its admin (or has ended); cancelled and expired previews send no email.
+SETTLED = FINAL | {"previewed"}
+WITHOUT_NOTICE = {"cancelled", "expired"}
 
 
 class ApiError(RuntimeError):
@@ -41,6 +44,15 @@ class ApiClient:
     def status(self, job_id: str) -> dict[str, Any]:
         return self._call("GET", f"/imports/{job_id}")
 
+    def confirm(self, job_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/imports/{job_id}/confirm")
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/imports/{job_id}/cancel")
+
+    def rollback(self, job_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/imports/{job_id}/rollback")
+
     def wait(
         self,
         job_id: str,
@@ -48,15 +60,16 @@ class ApiClient:
         on_progress: Callable[[dict[str, Any]], None] | None = None,
         poll_s: float = 0.2,
     ) -> dict[str, Any]:
-        """Until the job ends and its notice went out (or the timeout). Polls quickly at first, then once a second."""
+        """Until the job settles (ended, or previewed and waiting for confirmation) and its notice went out (or the
+        timeout). Polls quickly at first, then once a second."""
         deadline = time.monotonic() + timeout_s
         interval = poll_s
         while True:
             status = self.status(job_id)
             if on_progress:
                 on_progress(status)
-            ended = status["status"] in FINAL
-            if ended and status.get("notified_at"):
+            ended = status["status"] in SETTLED
+            if ended and (status.get("notified_at") or status["status"] in WITHOUT_NOTICE):
                 return status
             if time.monotonic() > deadline:
                 if ended:
@@ -82,8 +95,9 @@ class ApiClient:
                 raise TimeoutError(f"Export {export_id} did not finish within {timeout_s:.0f} s")
             time.sleep(poll_s)
 
-    def template(self, file_format: str) -> bytes:
-        response = self.session.get(f"{self.base_url}/imports/template", params={"format": file_format}, timeout=60)
+    def template(self, file_format: str, import_type: str = "customers") -> bytes:
+        params = {"format": file_format, "type": import_type}
+        response = self.session.get(f"{self.base_url}/imports/template", params=params, timeout=60)
         if response.status_code != 200:
             raise ApiError(response.status_code, response.text[:300])
         return response.content

@@ -115,3 +115,50 @@ def test_export_downloads_the_files_and_prints_one_json_object(
     assert human.stdout.startswith("Completed: 2 customers (immediate)")
     refused = run("export", "--tenant", tenant, "--api", stack.api_url, "--scope", "selected", "--json", cwd=tmp_path)
     assert refused.returncode == 1 and "needs the ids of the customers" in json.loads(refused.stdout)["error"]
+
+
+def test_preview_confirm_rollback_and_cancel_from_the_command_line(
+    stack: Any, tenant: str, csv_file: Any, tmp_path: Path
+) -> None:
+    path = csv_file(["Email", "First Name"], [["a@shop.vn", "A"], ["b@shop.vn", "B"], ["broken", "C"]])
+    common = ("--tenant", tenant, "--api", stack.api_url, "--json", "--out", str(tmp_path / "out"))
+
+    previewed = run("import", str(path), "--preview", *common, cwd=tmp_path)
+    assert previewed.returncode == 0, previewed.stderr
+    result = json.loads(previewed.stdout)
+    assert {k: result[k] for k in ("status", "new", "changed", "unchanged", "invalid")} == {
+        "status": "previewed",
+        "new": 2,
+        "changed": 0,
+        "unchanged": 0,
+        "invalid": 1,
+    }
+    assert result["email"]["subject"].startswith("Preview ready:")
+    rows = list(openpyxl.load_workbook(result["diff_report"])["Changes"].iter_rows(values_only=True))
+    assert [row[1] for row in rows[1:]] == ["New", "New", "Invalid"]
+
+    confirmed = run("confirm", result["job_id"], *common, cwd=tmp_path)
+    assert confirmed.returncode == 0, confirmed.stderr
+    applied = json.loads(confirmed.stdout)
+    assert (applied["status"], applied["created"], applied["invalid"]) == ("completed", 2, 1)
+    assert applied["email"]["subject"].startswith("Import finished:")
+
+    rolled = run("rollback", result["job_id"], *common, cwd=tmp_path)
+    assert rolled.returncode == 0, rolled.stderr
+    undone = json.loads(rolled.stdout)
+    assert {k: undone[k] for k in ("status", "restored", "removed", "left_alone")} == {
+        "status": "rolled_back",
+        "restored": 0,
+        "removed": 2,
+        "left_alone": 0,
+    }
+    assert undone["email"]["subject"] == f"Import rolled back: {path.name} - 0 restored, 2 removed, 0 left alone"
+
+    second = json.loads(run("import", str(path), "--preview", *common, cwd=tmp_path).stdout)
+    cancelled = run("cancel", second["job_id"], *common, cwd=tmp_path)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert json.loads(cancelled.stdout)["status"] == "cancelled"
+
+    lost = run("confirm", second["job_id"], "--tenant", tenant, cwd=tmp_path)
+    assert lost.returncode == 1
+    assert "without --api this command ran its own empty local stack" in lost.stderr

@@ -26,11 +26,11 @@ def test_a_failing_report_task_ends_the_job_as_failed_and_still_notifies(
     real = report_task.build_report
     attempts = []
 
-    def broken(tenant_id: str, job_id: str, now: Any) -> Any:
+    def broken(tenant_id: str, job_id: str, now: Any, phase: Any) -> Any:
         if tenant_id == tenant:
             attempts.append(job_id)
             raise RuntimeError("the report could not be written")
-        return real(tenant_id, job_id, now)
+        return real(tenant_id, job_id, now, phase)
 
     monkeypatch.setattr(report_task, "build_report", broken)
     run = importer(csv_file(["Email"], [["a@shop.vn"], ["b@shop.vn"]]))

@@ -130,3 +130,17 @@ def test_every_function_in_the_template_has_its_handler(template: dict[str, Any]
             module, handler = properties["Handler"].rsplit(".", 1)
             package = properties["CodeUri"].strip("/").replace("/", ".")
             assert callable(getattr(importlib.import_module(f"{package}.{module}"), handler)), name
+
+
+def test_every_undo_window_a_tenant_may_choose_has_a_lifecycle_rule(template: dict[str, Any]) -> None:
+    from customer_bulk.models.tenant import UNDO_RETENTION_DAYS
+    from customer_bulk.paths import RETENTION_TAG, UNDO
+
+    rules = template["Resources"]["FilesBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    kept = {
+        int(rule["TagFilters"][0]["Value"]): rule["ExpirationInDays"]
+        for rule in rules
+        if rule.get("Prefix") == f"{UNDO}/" and rule.get("TagFilters", [{}])[0].get("Key") == RETENTION_TAG
+    }
+    assert kept == {days: days for days in UNDO_RETENTION_DAYS}
+    assert all(not rule.get("Prefix", "").startswith(f"{UNDO}/") or rule.get("TagFilters") for rule in rules)

@@ -8,6 +8,7 @@ from customer_bulk.logic.matching import (
     POINTER,
     CustomerView,
     DecisionContext,
+    Previewed,
     Status,
     decide_chunk,
     key_address,
@@ -271,3 +272,51 @@ def test_another_systems_customer_id_is_kept_as_the_external_id() -> None:
         [ValidatedRow(row=2, values={"email": "a@x.vn", "external_id": "7001234567"}, customer_ref="C001")]
     )
     assert statuses(again) == [Status.UNCHANGED]
+
+
+def test_a_row_without_the_other_key_leaves_that_keys_pointer_alone_and_records_it_as_it_was() -> None:
+    table = Table()
+    table.decide([row(2, first_name="An", email="an@x.vn", phone="+84912345678")])
+    decision = table.decide([row(2, first_name="An Nhiên", email="an@x.vn")])  # no phone on this row
+    home = f"{TENANT}#E#an@x.vn"
+    assert [item["pk"] for item in decision.puts] == [home]  # the phone's pointer is not rewritten
+    assert list(decision.before) == [home]  # so an undo will not delete it either
+    assert table.at("phone", "+84912345678")["home"] == home
+
+
+def confirm_context(previewed: dict[int, Previewed], table: Table) -> DecisionContext:
+    return DecisionContext(
+        tenant_id=TENANT,
+        job_id="CONFIRMING",
+        options=ImportOptions(),
+        now="2026-11-24T00:00:00+00:00",
+        column_names={},
+        make_id=lambda: next(table.ids),
+        previewed=previewed,
+    )
+
+
+def test_confirming_a_preview_applies_rows_whose_customer_is_as_previewed_and_reports_the_others() -> None:
+    table = Table()
+    table.decide([row(2, email="an@x.vn", first_name="An"), row(3, email="binh@x.vn", first_name="Bình")])
+    table.decide([row(2, email="binh@x.vn", first_name="Bình Minh")])  # Bình edited after the preview: version 2
+    table.decide([row(2, email="chi@x.vn", first_name="Chi")])  # Chi added after the preview
+    previewed = {2: Previewed("C001", 1), 3: Previewed("C002", 1), 4: Previewed(None, None), 5: Previewed(None, None)}
+    rows = [
+        row(2, email="an@x.vn", first_name="Ân"),
+        row(3, email="binh@x.vn", first_name="Bình"),
+        row(4, email="chi@x.vn", first_name="Chi"),
+        row(5, email="dung@x.vn", first_name="Dung"),
+    ]
+    addresses = row_addresses(TENANT, rows)
+    found = {a: table.items[a] for a in addresses if a in table.items}
+
+    decision = decide_chunk(rows, CustomerView(found, addresses), confirm_context(previewed, table))
+
+    assert statuses(decision) == [Status.UPDATED, Status.STALE, Status.STALE, Status.CREATED]
+    assert decision.outcomes[1].errors == [
+        "this customer changed after the preview (version 1 then, 2 now); not applied. "
+        "Preview the file again to see the current changes"
+    ]
+    assert decision.outcomes[2].errors[0].startswith("a customer with this email or phone was added after the preview")
+    assert sorted(item["pk"] for item in decision.puts) == [f"{TENANT}#E#an@x.vn", f"{TENANT}#E#dung@x.vn"]

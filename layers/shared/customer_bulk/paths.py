@@ -4,8 +4,14 @@ import re
 import zlib
 from dataclasses import dataclass
 
+from customer_bulk.models.job import Phase
+
 UPLOADS = "uploads"
 JOBS = "jobs"
+# Applied decisions hold the before-images an undo restores; their own prefix lets them outlive the job's other
+# files by the tenant's retention (lifecycle rules on the object's retention tag, template.yaml).
+UNDO = "undo"
+RETENTION_TAG = "retention-days"
 TENANT_SHARDS = 16
 _UPLOAD_KEY = re.compile(r"^uploads/(?P<tenant>[A-Za-z0-9_-]{1,64})/(?P<job>[0-9A-HJKMNP-TV-Z]{26})/(?P<name>[^/]+)$")
 
@@ -39,11 +45,21 @@ class JobPaths:
     def root(self) -> str:
         return f"{JOBS}/{self.tenant_id}/{self.job_id}/"
 
-    def chunk(self, number: int) -> str:
-        return f"{self.root}chunks/{number:05d}.jsonl"
+    @property
+    def chunks(self) -> str:
+        return f"{self.root}chunks/"
 
-    def decision(self, number: int) -> str:
-        return f"{self.root}decisions/{number:05d}.json"
+    def chunk(self, number: int) -> str:
+        return f"{self.chunks}{number:05d}.jsonl"
+
+    def decisions(self, phase: Phase = Phase.APPLY) -> str:
+        """Where a phase records its chunks' decisions (an applied one carries the before-images)."""
+        if phase is Phase.APPLY:
+            return f"{UNDO}/{self.tenant_id}/{self.job_id}/"
+        return f"{self.root}{phase.value}/"
+
+    def decision(self, number: int, phase: Phase = Phase.APPLY) -> str:
+        return f"{self.decisions(phase)}{number:05d}.json"
 
     def report(self, file_name: str) -> str:
         return f"{self.root}reports/{file_name}"

@@ -7,3 +7,11 @@ from customer_bulk.paths import safe_file_name
 
 def error_report_name(uploaded_name: str) -> str:
     return f"{PurePath(safe_file_name(uploaded_name)).stem}-errors.xlsx"
+
+
+def diff_report_name(uploaded_name: str) -> str:
+    return f"{PurePath(safe_file_name(uploaded_name)).stem}-preview.xlsx"
+
+
+def rollback_report_name(uploaded_name: str) -> str:
+    return f"{PurePath(safe_file_name(uploaded_name)).stem}-rollback.xlsx"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
+from customer_bulk.models.job import ImportType
 from customer_bulk.models.tenant import CustomField, CustomFieldKind, TenantSettings
 from customer_bulk.normalize import fold
 
@@ -30,6 +31,7 @@ class Kind(StrEnum):
     NUMBER = "number"
     TOTAL = "total"  # total spent / orders: recognised, never imported (they start at 0, as in Sapo and Shopify)
     VERSION = "version"  # an export's version of the customer: a re-import refuses rows edited since
+    AMOUNT = "amount"  # money, zero or more (opening balances)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +222,9 @@ def headers_signature(headers: list[str]) -> str:
     return hashlib.sha256("\x1f".join(header_token(h) for h in headers).encode()).hexdigest()[:32]
 
 
-def schema_for(settings: TenantSettings) -> Schema:
+def schema_for(settings: TenantSettings, import_type: ImportType = ImportType.CUSTOMERS) -> Schema:
+    if import_type is ImportType.OPENING_BALANCE:
+        return BALANCE_SCHEMA
     return _schema(settings.genders, settings.custom_fields)
 
 
@@ -249,3 +253,20 @@ def _schema(genders: tuple[str, ...], custom_fields: tuple[CustomField, ...]) ->
 
 
 DEFAULT_SCHEMA = schema_for(TenantSettings())
+
+
+# Opening balances (Haraloyalty): a member found by phone AND email, and the spend that becomes points.
+BALANCE_SCHEMA = Schema(
+    (
+        DEFAULT_SCHEMA["phone"],
+        DEFAULT_SCHEMA["email"],
+        _spec("opening_spend", "Opening Spend", Kind.AMOUNT, "dtdauky", "dt dau ky", "doanh thu đầu kỳ",
+              "doanh số đầu kỳ", "chi tiêu đầu kỳ", "số dư đầu kỳ", "opening balance", "opening amount",
+              "spesa iniziale", "saldo iniziale", "startsaldo", "åbningssaldo",
+              help="DTDauKy: what the member spent before, converted into points by your earn rule."),
+        _spec("cumulative_spend", "Cumulative Spend", Kind.AMOUNT, "dttichluy", "dt tich luy", "doanh thu tích lũy",
+              "doanh thu tích luỹ", "tổng chi tiêu", "total spent", "total spend", "lifetime spend",
+              "spesa totale", "spesa cumulativa", "samlet forbrug",
+              help="DTTichLuy: what the member has spent up to now, recorded in their purchase history."),
+    )
+)  # fmt: skip

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from customer_bulk.models.job import ImportJob, MatchKey
+from customer_bulk.models.job import ImportJob, ImportType, MatchKey
 from customer_bulk.models.tenant import NameOrder, Requirement, TenantSettings
 from customer_bulk.normalize import (
     FieldProblem,
@@ -82,13 +82,14 @@ class RowContext:
     fields: Sequence[str | None]
     settings: TenantSettings
     match_key: MatchKey
+    import_type: ImportType = ImportType.CUSTOMERS
     schema: Schema = field(init=False)
     plan: tuple["Column", ...] = field(init=False)
     required_keys: tuple[str, ...] = field(init=False)
     clear_token: str = field(init=False)
 
     def __post_init__(self) -> None:
-        schema = schema_for(self.settings)
+        schema = schema_for(self.settings, self.import_type)
         object.__setattr__(self, "schema", schema)
         plan = []
         for index, name in enumerate(self.fields):
@@ -98,12 +99,14 @@ class RowContext:
                 plan.append(Column(index, name, label, _parser(spec, self), _slot(spec), spec.is_key, spec.stored))
         object.__setattr__(self, "plan", tuple(plan))
         required = {MatchKey.EMAIL: ("email",), MatchKey.PHONE: ("phone",)}.get(self.match_key, ("email", "phone"))
+        if self.import_type is ImportType.OPENING_BALANCE:
+            required = ("phone", "email")  # both, not either
         object.__setattr__(self, "required_keys", required)
         object.__setattr__(self, "clear_token", self.settings.clear_token.casefold())
 
     @classmethod
     def of(cls, job: ImportJob) -> "RowContext":
-        return cls(job.headers, job.fields, job.settings, job.options.match_key)
+        return cls(job.headers, job.fields, job.settings, job.options.match_key, job.options.type)
 
     @property
     def region(self) -> str:
@@ -152,6 +155,7 @@ def _parser(spec: FieldSpec, context: RowContext) -> Callable[[str], Outcome]:
         Kind.COUNTRY_CODE: normalize_country_code.outcome,
         Kind.TAGS: _tags_outcome,
         Kind.NUMBER: lambda text: outcome_of(normalize_number, text),
+        Kind.AMOUNT: _amount_outcome,
         Kind.VERSION: _version_outcome,
     }
     if spec.kind in parsers:
@@ -170,6 +174,16 @@ def _version_outcome(text: str) -> Outcome:
     if ok and isinstance(number, int) and number > 0:
         return True, number
     return False, f'"{clean_text(text)}" is not a version (the export wrote a whole number; leave it as it was)'
+
+
+MAX_AMOUNT = 10**15
+
+
+def _amount_outcome(text: str) -> Outcome:
+    ok, number = outcome_of(normalize_number, text)
+    if ok and 0 <= number < MAX_AMOUNT:
+        return True, number
+    return False, f'"{clean_text(text)}" is not an amount (a number of zero or more, e.g. 1500000 or 1.500.000)'
 
 
 def _tags_outcome(text: str) -> Outcome:
@@ -261,9 +275,12 @@ def validate_row(
         result.values.update(_split_name(full_name, context.settings.name_order))
     if countries:
         _set_country(result, countries)
-    _apply_key_rule(result, key_problems, context)
-    if context.settings.requirement is Requirement.FIRST_NAME_AND_EMAIL:
-        _apply_requirement(result, context)
+    if context.import_type is ImportType.OPENING_BALANCE:
+        _apply_balance_rule(result, key_problems, context)
+    else:
+        _apply_key_rule(result, key_problems, context)
+        if context.settings.requirement is Requirement.FIRST_NAME_AND_EMAIL:
+            _require(result, context, ("first_name", "email"), "this account requires a first name and an email")
     if result.is_valid and duplicate_of:
         for name, first_row in duplicate_of.items():
             shown = result.customer_ref if name == "customer_id" else result.values.get(name, "")
@@ -330,21 +347,40 @@ def _apply_key_rule(result: ValidatedRow, problems: dict[str, Issue], context: R
     result.errors.append(Issue(names, message))
 
 
-def _apply_requirement(result: ValidatedRow, context: RowContext) -> None:
-    if context.settings.requirement is not Requirement.FIRST_NAME_AND_EMAIL or not result.is_valid:
+def _apply_balance_rule(result: ValidatedRow, problems: dict[str, Issue], context: RowContext) -> None:
+    """An opening balance needs the member's phone and email (both) and a valid amount in each amount column."""
+    for name in ("phone", "email"):
+        if name in problems:
+            result.errors.append(problems[name])
+        elif name not in result.values:
+            result.errors.append(
+                Issue(context.column_name(name), "is required: an opening balance finds the member by phone and email")
+            )
+    _strict(result, context, ("opening_spend", "cumulative_spend"))
+    if "opening_spend" not in result.values and not _has_error(result, context, "opening_spend"):
+        result.errors.append(Issue(context.column_name("opening_spend"), "is required: the spend that becomes points"))
+
+
+def _require(result: ValidatedRow, context: RowContext, names: tuple[str, ...], reason: str) -> None:
+    if not result.is_valid:
         return
-    for name in ("first_name", "email"):
-        if name not in result.values:
-            skipped = [w for w in result.warnings if w.column == context.column_name(name)]
-            for warning in skipped:  # a bad required value is an error, not a skipped field
-                result.warnings.remove(warning)
-                result.errors.append(
-                    Issue(warning.column, warning.message.removesuffix("; this field was not imported"))
-                )
-            if not skipped:
-                result.errors.append(
-                    Issue(context.column_name(name), "is required (this account requires a first name and an email)")
-                )
+    _strict(result, context, names)
+    for name in names:
+        if name not in result.values and not _has_error(result, context, name):
+            result.errors.append(Issue(context.column_name(name), f"is required ({reason})"))
+
+
+def _strict(result: ValidatedRow, context: RowContext, names: tuple[str, ...]) -> None:
+    """A bad value in these columns rejects the row instead of skipping the field."""
+    columns = {context.column_name(name) for name in names if name not in result.values}
+    for warning in [w for w in result.warnings if w.column in columns]:
+        result.warnings.remove(warning)
+        result.errors.append(Issue(warning.column, warning.message.removesuffix("; this field was not imported")))
+
+
+def _has_error(result: ValidatedRow, context: RowContext, name: str) -> bool:
+    column = context.column_name(name)
+    return any(issue.column == column for issue in result.errors)
 
 
 def _skipped(issue: Issue) -> Issue:

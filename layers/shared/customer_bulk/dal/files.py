@@ -4,7 +4,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from botocore.exceptions import ClientError
 
@@ -40,9 +40,11 @@ class FileStore:
         body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read().decode()
         return [json.loads(line) for line in body.splitlines() if line]
 
-    def put_json(self, key: str, data: dict[str, Any]) -> None:
+    def put_json(self, key: str, data: dict[str, Any], tags: dict[str, str] | None = None) -> None:
+        """``tags`` become the object's tags, which lifecycle rules can expire it by."""
         body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+        extra = {"Tagging": urlencode(tags)} if tags else {}
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", **extra)
 
     def get_json(self, key: str) -> dict[str, Any] | None:
         try:
@@ -65,6 +67,12 @@ class FileStore:
             ExpiresIn=expires_in,
         )
         return url
+
+    def keys_under(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys.extend(item["Key"] for item in page.get("Contents", []))
+        return keys
 
     def delete_keys(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):

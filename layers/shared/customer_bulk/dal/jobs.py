@@ -9,12 +9,32 @@ from customer_bulk.dal.clients import aws_client
 from customer_bulk.dal.dynamo import from_attributes, to_attributes
 from customer_bulk.errors import ConflictError
 from customer_bulk.models.export import ExportJob, ExportPart
-from customer_bulk.models.job import Counts, ImportJob, JobStatus
+from customer_bulk.models.job import ChunkProgress, Counts, ImportJob, JobStatus, Phase, RollbackCounts
 from customer_bulk.models.tenant import TenantSettings
 
 ACTIVE_INDEX = "ByActivity"
-_COUNT_PREFIX = "n_"
-_SETS = ("done_chunks", "failed_chunks")
+# Each phase keeps its counters in top-level attributes, so one UpdateItem can ADD to them atomically.
+_PHASE_PREFIX = {Phase.APPLY: "", Phase.PREVIEW: "preview_", Phase.ROLLBACK: "rollback_"}
+_PHASE_COUNTS = {Phase.APPLY: "counts", Phase.PREVIEW: "preview_counts", Phase.ROLLBACK: "rollback_counts"}
+_COUNT_MODELS: dict[Phase, type[Counts] | type[RollbackCounts]] = {
+    Phase.APPLY: Counts,
+    Phase.PREVIEW: Counts,
+    Phase.ROLLBACK: RollbackCounts,
+}
+
+
+def count_attribute(phase: Phase, name: str) -> str:
+    """The job attribute that holds one count of one phase (set directly when a phase is finalised)."""
+    return _count_attribute(phase, name)
+
+
+def _count_attribute(phase: Phase, name: str) -> str:
+    return f"{_PHASE_PREFIX[phase]}n_{name}"
+
+
+def _set_attributes(phase: Phase) -> tuple[str, str]:
+    prefix = _PHASE_PREFIX[phase]
+    return f"{prefix}done_chunks", f"{prefix}failed_chunks"
 
 
 def _key(tenant_id: str, sort_key: str) -> dict[str, Any]:
@@ -26,9 +46,13 @@ def _job_sort_key(job_id: str) -> str:
 
 
 def job_to_item(job: ImportJob) -> dict[str, Any]:
-    item = job.model_dump(mode="json", exclude={"counts", *_SETS})
-    item.update({f"{_COUNT_PREFIX}{name}": value for name, value in job.counts.model_dump().items()})
-    item.update({name: set(getattr(job, name)) for name in _SETS})
+    item = job.model_dump(mode="json", exclude={"progress", *_PHASE_COUNTS.values()})
+    for phase, counts_field in _PHASE_COUNTS.items():
+        counts = getattr(job, counts_field).model_dump()
+        item.update({_count_attribute(phase, name): value for name, value in counts.items()})
+        done, failed = _set_attributes(phase)
+        progress = job.chunks(phase)
+        item.update({done: set(progress.done), failed: set(progress.failed)})
     item["pk"], item["sk"] = f"TENANT#{job.tenant_id}", _job_sort_key(job.job_id)
     if not job.status.is_final:
         item["active_status"] = job.status.value  # sparse index of jobs that still have work to do
@@ -43,9 +67,14 @@ def _export_to_item(job: ExportJob) -> dict[str, Any]:
 
 
 def item_to_job(item: dict[str, Any]) -> ImportJob:
-    counts = Counts(**{name: item.get(f"{_COUNT_PREFIX}{name}", 0) for name in Counts.model_fields})
-    data = {name: value for name, value in item.items() if not name.startswith(_COUNT_PREFIX)}
-    return ImportJob.model_validate({**data, "counts": counts})
+    data = dict(item)
+    progress = {}
+    for phase, counts_field in _PHASE_COUNTS.items():
+        model = _COUNT_MODELS[phase]
+        data[counts_field] = model(**{name: item.get(_count_attribute(phase, name), 0) for name in model.model_fields})
+        done, failed = _set_attributes(phase)
+        progress[phase] = ChunkProgress(done=item.get(done, set()), failed=item.get(failed, set()))
+    return ImportJob.model_validate({**data, "progress": progress})
 
 
 class JobStore:
@@ -73,24 +102,28 @@ class JobStore:
         to: JobStatus,
         allowed_from: tuple[JobStatus, ...],
         now: datetime,
+        remove: tuple[str, ...] = (),
         **fields: Any,
     ) -> ImportJob:
-        """Move a job to ``to`` only from one of ``allowed_from``; raises ConflictError otherwise."""
+        """Move a job to ``to`` only from one of ``allowed_from`` (setting ``fields``, removing ``remove``);
+        raises ConflictError otherwise."""
         values: dict[str, Any] = {":to": to.value, ":now": now.isoformat(), **{f":v_{k}": v for k, v in fields.items()}}
-        names = {"#status": "status", **{f"#f_{k}": k for k in fields}}
+        names = {"#status": "status", **{f"#f_{k}": k for k in fields}, **{f"#r_{k}": k for k in remove}}
         sets = ["#status = :to", "updated_at = :now", *(f"#f_{k} = :v_{k}" for k in fields)]
+        removes = [f"#r_{k}" for k in remove]
         if to.is_final:
-            sets.append("finished_at = :now")
-            remove = " REMOVE active_status"
+            if to is not JobStatus.ROLLED_BACK:  # a rollback keeps the import's own finishing time
+                sets.append("finished_at = :now")
+            removes.append("active_status")
         else:
             sets.append("active_status = :to")
-            remove = ""
+        remove_clause = " REMOVE " + ", ".join(removes) if removes else ""
         allowed = {f":from{i}": status.value for i, status in enumerate(allowed_from)}
         try:
             response = self.client.update_item(
                 TableName=self.table,
                 Key=_key(tenant_id, _job_sort_key(job_id)),
-                UpdateExpression="SET " + ", ".join(sets) + remove,
+                UpdateExpression="SET " + ", ".join(sets) + remove_clause,
                 ConditionExpression=f"#status IN ({', '.join(allowed)})",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=to_attributes({**values, **allowed}),
@@ -102,21 +135,53 @@ class JobStore:
             raise
         return item_to_job(from_attributes(response["Attributes"]))
 
+    def start_rollback(
+        self,
+        tenant_id: str,
+        job_id: str,
+        allowed_from: tuple[JobStatus, ...],
+        requested_by: str,
+        now: datetime,
+        remove: tuple[str, ...] = (),
+    ) -> ImportJob:
+        """Enter the rollback phase with empty counters (a rollback run again after a failure starts over)."""
+        counters = tuple(_count_attribute(Phase.ROLLBACK, name) for name in RollbackCounts.model_fields)
+        return self.transition(
+            tenant_id,
+            job_id,
+            JobStatus.ROLLING_BACK,
+            allowed_from,
+            now,
+            remove=(*remove, *_set_attributes(Phase.ROLLBACK), *counters, "rolled_back_at", "rollback_report_key"),
+            phase=Phase.ROLLBACK.value,
+            rollback_requested_at=now.isoformat(),
+            rollback_requested_by=requested_by,
+        )
+
     def count_chunk(
-        self, tenant_id: str, job_id: str, chunk: int, counts: Counts, now: datetime, failed: bool = False
+        self,
+        tenant_id: str,
+        job_id: str,
+        chunk: int,
+        counts: Counts | RollbackCounts,
+        now: datetime,
+        phase: Phase = Phase.APPLY,
+        failed: bool = False,
     ) -> ImportJob | None:
-        """Add one chunk's counts exactly once. None when the chunk was already counted or the job moved on."""
-        done_set = "failed_chunks" if failed else "done_chunks"
-        adds = [f"{done_set} :chunk_set"]
+        """Add one chunk's counts to its phase exactly once. None when the chunk was already counted or the job
+        moved on (another phase, or finished)."""
+        done_set, failed_set = _set_attributes(phase)
+        adds = [f"{failed_set if failed else done_set} :chunk_set"]
         values: dict[str, Any] = {
             ":chunk_set": {chunk},
             ":chunk": chunk,
-            ":processing": JobStatus.PROCESSING.value,
+            ":running": phase.running_status.value,
+            ":phase": phase.value,
             ":now": now.isoformat(),
         }
         for name, value in counts.model_dump().items():
             if value:
-                adds.append(f"{_COUNT_PREFIX}{name} :{name}")
+                adds.append(f"{_count_attribute(phase, name)} :{name}")
                 values[f":{name}"] = value
         try:
             response = self.client.update_item(
@@ -124,10 +189,10 @@ class JobStore:
                 Key=_key(tenant_id, _job_sort_key(job_id)),
                 UpdateExpression="ADD " + ", ".join(adds) + " SET updated_at = :now",
                 ConditionExpression=(
-                    "#status = :processing AND NOT contains(done_chunks, :chunk) "
-                    "AND NOT contains(failed_chunks, :chunk)"
+                    f"#status = :running AND #phase = :phase AND NOT contains({done_set}, :chunk) "
+                    f"AND NOT contains({failed_set}, :chunk)"
                 ),
-                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeNames={"#status": "status", "#phase": "phase"},
                 ExpressionAttributeValues=to_attributes(values),
                 ReturnValues="ALL_NEW",
             )
@@ -213,7 +278,7 @@ class JobStore:
         )
 
     def record_notice(self, tenant_id: str, job_id: str, message_id: str, now: datetime, kind: str = "import") -> None:
-        sort_key = _job_sort_key(job_id) if kind == "import" else f"EXPORT#{job_id}"
+        sort_key = f"EXPORT#{job_id}" if kind == "export" else _job_sort_key(job_id)
         self.client.update_item(
             TableName=self.table,
             Key=_key(tenant_id, sort_key),

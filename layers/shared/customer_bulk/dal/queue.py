@@ -21,8 +21,9 @@ class ChunkQueue:
                         "Id": str(message.chunk),
                         "MessageBody": message.model_dump_json(),
                         "MessageGroupId": message.tenant_id,
-                        # A splitter retry within SQS's 5-minute window does not enqueue a chunk twice.
-                        "MessageDeduplicationId": f"{message.job_id}-{message.chunk}",
+                        # A retry within SQS's 5-minute window does not enqueue a chunk twice; each phase (preview,
+                        # apply, rollback) is a pass of its own.
+                        "MessageDeduplicationId": f"{message.job_id}-{message.phase.value}-{message.chunk}",
                     }
                     for message in batch
                 ],

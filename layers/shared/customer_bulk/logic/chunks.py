@@ -1,12 +1,13 @@
 """Applying one chunk of a file to the customers, with exactly-once effect on top of at-least-once delivery.
 
-1. A chunk already counted on the job is acknowledged and nothing else happens (a late duplicate must not replay
-   old writes over newer ones).
+1. A chunk already counted on the job (in the message's phase) is acknowledged and nothing else happens (a late
+   duplicate must not replay old writes over newer ones); so is a message of a phase the job is not in.
 2. The chunk's decision (outcomes + exact writes + before-images) is computed once and recorded in S3 *before*
    any write; a redelivery after a crash replays that record instead of deciding again against half-written data.
+   A preview records its decision and writes nothing; an applied decision is the before-image store of an undo.
 3. The writes are idempotent puts and deletes of final images.
 4. The chunk is counted with a conditional ADD on the job, so counts cannot double; the call that counts the last
-   chunk starts the job's state machine (named after the job, so a second start is refused).
+   chunk starts the job's state machine (named after the job and phase, so a second start is refused).
 
 The chunk queue is FIFO with one message group per tenant: a tenant's chunks never run concurrently, which is what
 makes reading then batch-writing safe without transactions (docs/adr/0003).
@@ -18,42 +19,65 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.dal import customer_store, file_store, flow_bus, job_store
+from customer_bulk.logic.balances import decide_balances
 from customer_bulk.logic.matching import (
     POINTER,
     ChunkDecision,
     CustomerView,
     DecisionContext,
+    Previewed,
     Status,
     decide_chunk,
     row_addresses,
 )
 from customer_bulk.logic.report import start_report
-from customer_bulk.models.job import ChunkMessage, Counts, ImportJob, JobStatus, MatchKey
+from customer_bulk.logic.rollback import customers_in, rollback_chunk
+from customer_bulk.models.job import (
+    ChunkMessage,
+    Counts,
+    ImportJob,
+    ImportType,
+    MatchKey,
+    Phase,
+    RollbackCounts,
+)
 from customer_bulk.observability import logger, metrics
-from customer_bulk.paths import JobPaths
+from customer_bulk.paths import RETENTION_TAG, JobPaths
 from customer_bulk.validation import RowContext, validate_row
 
 
 def apply_chunk(message: ChunkMessage, now: datetime) -> None:
     job = job_store().get(message.tenant_id, message.job_id)
-    if job is None or job.status is not JobStatus.PROCESSING or message.chunk in job.counted_chunks:
+    if (
+        job is None
+        or job.phase is not message.phase
+        or job.status is not message.phase.running_status
+        or message.chunk in job.counted_chunks
+    ):
         logger.info("Chunk already handled", extra={"job_id": message.job_id, "chunk": message.chunk})
         return
+    if message.phase is Phase.ROLLBACK:
+        _count(job, message, rollback_chunk(job, message.chunk, now), now)
+        return
     paths = JobPaths(message.tenant_id, message.job_id)
-    recorded = file_store().get_json(paths.decision(message.chunk))
+    key = paths.decision(message.chunk, message.phase)
+    recorded = file_store().get_json(key)
     if recorded is None:
         decision = decide(job, message, now)
-        file_store().put_json(paths.decision(message.chunk), decision.to_json())
+        # An applied decision holds the before-images an undo needs: kept as long as the tenant's undo window.
+        tags = {RETENTION_TAG: str(job.settings.undo_retention_days)} if message.phase is Phase.APPLY else None
+        file_store().put_json(key, decision.to_json(), tags)
     else:
         logger.info("Replaying a recorded chunk decision", extra={"job_id": job.job_id, "chunk": message.chunk})
         decision = ChunkDecision.from_json(recorded)
-    customer_store().write(decision.puts, decision.deletes)
     counts = decision.counts
-    if job.options.trigger_flows:
-        counts.flow_events = flow_bus().publish(flow_events(job, decision))
-    _count(job, message.chunk, counts, now, failed=False)
-    for name, value in (("Created", counts.created), ("Updated", counts.updated), ("Invalid", counts.invalid)):
-        metrics.add_metric(name=f"Rows{name}", unit=MetricUnit.Count, value=value)
+    if message.phase is Phase.APPLY:
+        customer_store().write(decision.puts, decision.deletes)
+        if job.options.trigger_flows:
+            counts.flow_events = flow_bus().publish(flow_events(job, decision))
+        for name, value in (("Created", counts.created), ("Updated", counts.updated), ("Invalid", counts.invalid)):
+            metrics.add_metric(name=f"Rows{name}", unit=MetricUnit.Count, value=value)
+    _count(job, message, counts, now)
 
 
 def decide(job: ImportJob, message: ChunkMessage, now: datetime) -> ChunkDecision:
@@ -74,9 +98,26 @@ def decide(job: ImportJob, message: ChunkMessage, now: datetime) -> ChunkDecisio
         job_id=job.job_id,
         options=job.options,
         now=now.isoformat(),
-        column_names={name: context.column_name(name) for name in ("email", "phone", "customer_id")},
+        column_names={
+            name: context.column_name(name) for name in ("email", "phone", "customer_id") if name in context.schema
+        },
+        previewed=_previewed(job, message.chunk) if message.phase is Phase.APPLY else None,
     )
-    return decide_chunk(rows, CustomerView(found, addresses), decision_context)
+    view = CustomerView(found, addresses)
+    if job.options.type is ImportType.OPENING_BALANCE:
+        return decide_balances(rows, view, decision_context, job.settings.earn_rule)
+    return decide_chunk(rows, view, decision_context)
+
+
+def _previewed(job: ImportJob, chunk: int) -> dict[int, Previewed] | None:
+    """What the preview showed for each row of the chunk, when the job was previewed before being applied."""
+    if job.previewed_at is None:
+        return None
+    recorded = file_store().get_json(JobPaths(job.tenant_id, job.job_id).decision(chunk, Phase.PREVIEW))
+    if recorded is None:  # the preview never decided this chunk (it was reported as not processed)
+        return {}
+    outcomes = ChunkDecision.from_json(recorded).outcomes
+    return {outcome.row: seen for outcome in outcomes if (seen := Previewed.of(outcome)) is not None}
 
 
 def flow_events(job: ImportJob, decision: ChunkDecision) -> list[tuple[str, dict[str, Any]]]:
@@ -97,16 +138,24 @@ def flow_events(job: ImportJob, decision: ChunkDecision) -> list[tuple[str, dict
 
 
 def record_failed_chunk(message: ChunkMessage, now: datetime) -> None:
-    """A chunk that kept failing reached the dead-letter queue: its rows are reported as not processed."""
+    """A chunk that kept failing reached the dead-letter queue: its rows (a rollback: its customers) are reported
+    as not processed."""
     job = job_store().get(message.tenant_id, message.job_id)
-    if job is None or job.status is not JobStatus.PROCESSING:
+    if job is None or job.phase is not message.phase or job.status is not message.phase.running_status:
         return
     logger.error("Chunk moved to the dead-letter queue", extra={"job_id": job.job_id, "chunk": message.chunk})
     metrics.add_metric(name="ChunksDeadLettered", unit=MetricUnit.Count, value=1)
-    _count(job, message.chunk, Counts(not_processed=message.rows), now, failed=True)
+    counts: Counts | RollbackCounts = Counts(not_processed=message.rows)
+    if message.phase is Phase.ROLLBACK:
+        counts = RollbackCounts(not_processed=len(customers_in(job, message.chunk)))
+    _count(job, message, counts, now, failed=True)
 
 
-def _count(job: ImportJob, chunk: int, counts: Counts, now: datetime, failed: bool) -> None:
-    counted = job_store().count_chunk(job.tenant_id, job.job_id, chunk, counts, now, failed=failed)
+def _count(
+    job: ImportJob, message: ChunkMessage, counts: Counts | RollbackCounts, now: datetime, failed: bool = False
+) -> None:
+    counted = job_store().count_chunk(
+        job.tenant_id, job.job_id, message.chunk, counts, now, phase=message.phase, failed=failed
+    )
     if counted is not None and counted.all_chunks_counted:
-        start_report(counted.tenant_id, counted.job_id)
+        start_report(counted.tenant_id, counted.job_id, message.phase)

@@ -41,10 +41,11 @@ from customer_bulk.observability import logger, metrics
 from customer_bulk.schema import FieldSpec, Schema, schema_for
 from customer_bulk.settings import get_settings
 from customer_bulk.spreadsheet.export_file import CustomerFileWriter
+from customer_bulk.spreadsheet.writer import XLSX
 
 PERSONAL_FIELDS = ("email", "phone", "birthday", "address1", "address2", "zip")
 CONTENT_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsx": XLSX,
     "csv": "text/csv; charset=utf-8",
 }
 Customer = dict[str, Any]

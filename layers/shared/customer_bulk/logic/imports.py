@@ -1,4 +1,5 @@
-"""Starting an import (a job and a presigned upload) and reporting its progress."""
+"""Starting an import (a job and a presigned upload), reporting its progress, and the admin's later actions on it
+(confirm or cancel a preview, roll back an applied import)."""
 
 from datetime import datetime
 
@@ -7,11 +8,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from customer_bulk.dal import file_store, job_store
 from customer_bulk.errors import BadRequestError, NotFoundError
 from customer_bulk.ids import new_id
+from customer_bulk.logic.job_actions import cancel_import, confirm_import, request_rollback
 from customer_bulk.models.api import CreateImportRequest, CreateImportResponse, ImportStatus, UploadForm
-from customer_bulk.models.job import ImportJob
+from customer_bulk.models.job import ImportJob, Phase
 from customer_bulk.observability import metrics
 from customer_bulk.paths import JobPaths
-from customer_bulk.report_names import error_report_name
+from customer_bulk.report_names import diff_report_name, error_report_name, rollback_report_name
 from customer_bulk.schema import Schema, schema_for
 from customer_bulk.settings import get_settings
 
@@ -20,7 +22,7 @@ def create_import(
     tenant_id: str, requested_by: str, request: CreateImportRequest, now: datetime
 ) -> CreateImportResponse:
     settings = job_store().tenant_settings(tenant_id)
-    _check_mapping(request, schema_for(settings))
+    _check_mapping(request, schema_for(settings, request.options.type))
     job_id = new_id()
     paths = JobPaths(tenant_id, job_id)
     job = ImportJob(
@@ -29,6 +31,7 @@ def create_import(
         requested_by=requested_by,
         file_name=request.file_name,
         upload_key=paths.upload(request.file_name),
+        phase=Phase.PREVIEW if request.options.preview else Phase.APPLY,
         options=request.options,
         settings=settings,
         created_at=now,
@@ -59,9 +62,30 @@ def import_status(tenant_id: str, job_id: str) -> ImportStatus:
     job = job_store().get(tenant_id, job_id)
     if job is None:
         raise NotFoundError(f"No import {job_id}.")
-    url = None
-    if job.error_report_key:
-        url = file_store().presigned_download(
-            job.error_report_key, error_report_name(job.file_name), get_settings().report_url_ttl_s
-        )
-    return ImportStatus.of(job, url)
+    return status_of(job)
+
+
+def status_of(job: ImportJob) -> ImportStatus:
+    ttl = get_settings().report_url_ttl_s
+    reports = {
+        "error": (job.error_report_key, error_report_name(job.file_name)),
+        "diff": (job.diff_report_key, diff_report_name(job.file_name)),
+        "rollback": (job.rollback_report_key, rollback_report_name(job.file_name)),
+    }
+    urls = {
+        name: file_store().presigned_download(key, file_name, ttl) for name, (key, file_name) in reports.items() if key
+    }
+    return ImportStatus.of(job, urls)
+
+
+def confirm(tenant_id: str, job_id: str, now: datetime) -> ImportStatus:
+    return status_of(confirm_import(tenant_id, job_id, now))
+
+
+def cancel(tenant_id: str, job_id: str, now: datetime) -> ImportStatus:
+    return status_of(cancel_import(tenant_id, job_id, now))
+
+
+def rollback(tenant_id: str, job_id: str, requested_by: str, now: datetime) -> tuple[ImportStatus, bool]:
+    job, started = request_rollback(tenant_id, job_id, requested_by, now)
+    return status_of(job), started

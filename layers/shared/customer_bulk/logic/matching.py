@@ -66,10 +66,11 @@ class RowOutcome:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     changes: dict[str, list[Any]] = field(default_factory=dict)  # field -> [old, new]
+    seen_version: int | None = None  # the existing customer's version when the row was decided
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"row": self.row, "status": self.status}
-        for name in ("customer_id", "errors", "warnings", "changes"):
+        for name in ("customer_id", "errors", "warnings", "changes", "seen_version"):
             if value := getattr(self, name):
                 data[name] = value
         return data
@@ -145,6 +146,13 @@ class CustomerView:
         if item["kind"] == CUSTOMER:
             self._homes[item["customer_id"]] = item["pk"]
 
+    def assume(self, address: str, item: Item) -> None:
+        """What an unread key item must hold (a customer's other key is its pointer): so a decision records the
+        right before-image for it, and does not rewrite it unchanged."""
+        if address not in self._original:
+            self._original[address] = item
+            self._current.setdefault(address, item)
+
     def delete(self, address: str) -> None:
         if self._current.get(address) is not None or address in self._original:
             self._current[address] = None
@@ -165,6 +173,22 @@ class CustomerView:
 
 
 @dataclass(frozen=True, slots=True)
+class Previewed:
+    """What the preview decided for a row: the customer it matched (None: a new one) at which version."""
+
+    customer_id: str | None
+    version: int | None
+
+    @classmethod
+    def of(cls, outcome: RowOutcome) -> "Previewed | None":
+        if outcome.status == Status.CREATED:
+            return cls(None, None)
+        if outcome.status in (Status.UPDATED, Status.UNCHANGED, Status.SKIPPED) and outcome.customer_id:
+            return cls(outcome.customer_id, outcome.seen_version)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class DecisionContext:
     tenant_id: str
     job_id: str
@@ -172,9 +196,29 @@ class DecisionContext:
     now: str  # ISO timestamp stamped on every write of the chunk
     column_names: dict[str, str]  # field -> header as uploaded, for messages
     make_id: Callable[[], str] = new_id
+    # Confirming a preview: row -> what the preview showed; a row whose customer changed since is not applied.
+    previewed: dict[int, Previewed] | None = None
 
     def column(self, name: str) -> str:
         return self.column_names.get(name, name.replace("_", " ").title())
+
+    def changed_since_preview(self, row: int, target: Item | None) -> str | None:
+        """Why the row must not be applied as previewed, or None. A customer this job itself wrote since (an
+        earlier row of the same confirm) is not a change by someone else."""
+        seen = self.previewed.get(row) if self.previewed is not None else None
+        if seen is None or (target is not None and target.get("updated_by_job") == self.job_id):
+            return None
+        if target is None:
+            if seen.customer_id is None:
+                return None
+            return "the customer this row matched in the preview no longer has this email or phone"
+        if seen.customer_id is None:
+            return "a customer with this email or phone was added after the preview"
+        if target["customer_id"] != seen.customer_id:
+            return "this email or phone belongs to another customer since the preview"
+        if int(target["version"]) != seen.version:
+            return f"this customer changed after the preview (version {seen.version} then, {target['version']} now)"
+        return None
 
 
 def decide_chunk(rows: Iterable[ValidatedRow], view: CustomerView, context: DecisionContext) -> ChunkDecision:
@@ -216,30 +260,66 @@ def _decide_row(row: ValidatedRow, view: CustomerView, context: DecisionContext)
             warnings.append(str(Issue(context.column(key_field), message)))
 
     if target is None:
+        if reason := context.changed_since_preview(row.row, None):
+            return not_as_previewed(row.row, None, None, reason, warnings)
         if not ("email" in values or "phone" in values):
             message = "cannot create a customer: its email and phone already belong to other customers"
             return RowOutcome(row.row, Status.INVALID, errors=[message], warnings=warnings)
         customer = _create(values, view, context)
         created = {name: [None, value] for name, value in customer_fields(customer).items()}
         return RowOutcome(row.row, Status.CREATED, customer["customer_id"], warnings=warnings, changes=created)
-    if not context.options.update_existing:
-        return RowOutcome(row.row, Status.SKIPPED, target["customer_id"], warnings=warnings)
     stored_version = int(target["version"])
+    if not context.options.update_existing:
+        return RowOutcome(
+            row.row, Status.SKIPPED, target["customer_id"], warnings=warnings, seen_version=stored_version
+        )
+    if reason := context.changed_since_preview(row.row, target):
+        return not_as_previewed(row.row, target["customer_id"], stored_version, reason, warnings)
     if row.version is not None and row.version != stored_version and not context.options.force:
         message = (
             f"this customer changed after the export (version {stored_version} now, {row.version} in the file); "
             "export it again, or import with force to overwrite"
         )
-        return RowOutcome(row.row, Status.STALE, target["customer_id"], errors=[message], warnings=warnings)
+        return RowOutcome(
+            row.row,
+            Status.STALE,
+            target["customer_id"],
+            errors=[message],
+            warnings=warnings,
+            seen_version=stored_version,
+        )
 
     _keep_a_key(target, values, clears, warnings, context)
     new_values = _merged(target, values, context.options.tags)
+    return apply_values(row.row, target, new_values, clears, view, context, warnings)
+
+
+def apply_values(
+    row: int,
+    target: Item,
+    new_values: dict[str, Any],
+    clears: set[str],
+    view: "CustomerView",
+    context: DecisionContext,
+    warnings: list[str],
+) -> RowOutcome:
+    """Update ``target`` with ``new_values`` (and empty ``clears``): UPDATED with the changes, or UNCHANGED."""
+    version = int(target["version"])
     changes = {name: [target.get(name), value] for name, value in new_values.items() if target.get(name) != value}
     changes.update({name: [target[name], None] for name in clears if target.get(name) not in (None, "", [])})
     if not changes:
-        return RowOutcome(row.row, Status.UNCHANGED, target["customer_id"], warnings=warnings)
+        return RowOutcome(row, Status.UNCHANGED, target["customer_id"], warnings=warnings, seen_version=version)
     _update(target, new_values, set(clears) & set(changes), view, context)
-    return RowOutcome(row.row, Status.UPDATED, target["customer_id"], warnings=warnings, changes=changes)
+    return RowOutcome(
+        row, Status.UPDATED, target["customer_id"], warnings=warnings, changes=changes, seen_version=version
+    )
+
+
+def not_as_previewed(
+    row: int, customer_id: str | None, version: int | None, reason: str, warnings: list[str]
+) -> RowOutcome:
+    message = f"{reason}; not applied. Preview the file again to see the current changes"
+    return RowOutcome(row, Status.STALE, customer_id, errors=[message], warnings=warnings, seen_version=version)
 
 
 def _match(by_email: Item | None, by_phone: Item | None, match_key: MatchKey, *, has_email: bool) -> Item | None:
@@ -316,11 +396,19 @@ def _place(customer: Item, previous: Item | None, view: CustomerView, tenant_id:
         if previous is not None
         else []
     )
+    if previous is not None:
+        for address in old_addresses:
+            if address != previous["pk"]:
+                view.assume(address, _pointer(address, previous["pk"], previous["customer_id"]))
     home = previous["pk"] if previous is not None and previous["pk"] in addresses else addresses[0]
     view.put({"pk": home, **customer})
     for address in addresses:
         if address != home:
-            view.put({"pk": address, "kind": POINTER, "home": home, "ref_customer_id": customer["customer_id"]})
+            view.put(_pointer(address, home, customer["customer_id"]))
     for address in old_addresses:
         if address not in addresses:
             view.delete(address)
+
+
+def _pointer(address: str, home: str, customer_id: str) -> Item:
+    return {"pk": address, "kind": POINTER, "home": home, "ref_customer_id": customer_id}

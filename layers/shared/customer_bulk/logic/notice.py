@@ -8,7 +8,7 @@ from email.utils import formatdate, make_msgid
 from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.dal import mailer
-from customer_bulk.models.job import JobStatus
+from customer_bulk.models.job import JobStatus, RollbackCounts
 from customer_bulk.models.notice import Notice
 from customer_bulk.observability import metrics
 from customer_bulk.settings import get_settings
@@ -30,6 +30,10 @@ def render(notice: Notice) -> RenderedNotice:
         return _rejected(notice)
     if notice.status == JobStatus.FAILED:
         return _failed(notice)
+    if notice.kind == "preview":
+        return _previewed(notice)
+    if notice.kind == "rollback":
+        return _rolled_back(notice)
     return _finished(notice)
 
 
@@ -51,17 +55,23 @@ def send_notice(notice: Notice) -> str:
 
 def _finished(notice: Notice) -> RenderedNotice:
     counts = notice.counts
+    balances = notice.import_type == "opening_balance"
+    what = "opening balance import" if balances else "customer import"
     subject = (
-        f"Import finished: {notice.file_name} - {counts.created:,} created, {counts.updated:,} updated, "
+        f"Opening balances imported: {notice.file_name} - {counts.updated:,} members updated, "
+        f"{counts.unchanged:,} unchanged, {counts.invalid:,} invalid"
+        if balances
+        else f"Import finished: {notice.file_name} - {counts.created:,} created, {counts.updated:,} updated, "
         f"{counts.unchanged:,} unchanged, {counts.invalid:,} invalid"
     )
+    since = "the preview" if notice.previewed else "the export"
     lines = [
         ("Rows in the file", notice.rows_total),
-        ("Created", counts.created),
+        *([] if balances else [("Created", counts.created)]),
         ("Updated", counts.updated),
         ("Unchanged", counts.unchanged),
-        ("Skipped (already existed)", counts.skipped),
-        *([("Changed since the export (not applied)", counts.stale)] if counts.stale else []),
+        *([] if balances else [("Skipped (already existed)", counts.skipped)]),
+        *([(f"Changed since {since} (not applied)", counts.stale)] if counts.stale else []),
         ("Invalid", counts.invalid),
     ]
     if counts.not_processed:
@@ -70,12 +80,75 @@ def _finished(notice: Notice) -> RenderedNotice:
         lines.append(("Imported with a field skipped", counts.warnings))
     if counts.flow_events:
         lines.append(("Automation events sent", counts.flow_events))
+    advice = _report_advice(notice)
+    undo = ["The import can be rolled back: customers it changed get their previous values again."]
+    return _counts_notice(notice, subject, f'Your {what} "{notice.file_name}" has finished.', lines, advice + undo)
+
+
+def _previewed(notice: Notice) -> RenderedNotice:
+    counts = notice.counts
+    subject = (
+        f"Preview ready: {notice.file_name} - {counts.created:,} new, {counts.updated:,} changed, "
+        f"{counts.unchanged:,} unchanged, {counts.invalid:,} invalid"
+    )
+    lines = [
+        ("Rows in the file", notice.rows_total),
+        ("New customers", counts.created),
+        ("Changed customers", counts.updated),
+        ("Unchanged", counts.unchanged),
+        ("Skipped (already existed)", counts.skipped),
+        *([("Changed since the export", counts.stale)] if counts.stale else []),
+        ("Invalid", counts.invalid),
+    ]
+    if counts.not_processed:
+        lines.append(("Not processed", counts.not_processed))
+    deadline = f"{notice.expires_at:%Y-%m-%d %H:%M} UTC" if notice.expires_at else "the preview expires"
+    advice = [
+        f"Nothing has been changed yet. Confirm the import before {deadline} to apply exactly these changes, "
+        "or cancel it. Customers changed by someone else in the meantime are reported, not overwritten.",
+    ]
+    if notice.report_url:
+        advice += [
+            f"Every row and its changes are in {notice.report_name}: new rows green, changed cells yellow (the "
+            "current value in the cell's note), rows that would not be imported red with the reason.",
+            f"Download (link valid for {notice.report_expires_days} days):",
+            notice.report_url,
+        ]
+    return _counts_notice(notice, subject, f'The preview of your import "{notice.file_name}" is ready.', lines, advice)
+
+
+def _rolled_back(notice: Notice) -> RenderedNotice:
+    counts = notice.rollback_counts or RollbackCounts()
+    subject = (
+        f"Import rolled back: {notice.file_name} - {counts.restored:,} restored, {counts.removed:,} removed, "
+        f"{counts.left_alone:,} left alone"
+    )
+    lines = [
+        ("Restored to their previous values", counts.restored),
+        ("Removed (created by the import)", counts.removed),
+        ("Left alone (changed since the import)", counts.left_alone),
+    ]
+    if counts.not_processed:
+        lines.append(("Not processed", counts.not_processed))
+    advice = ["Every customer the import created or changed is as it was before the import."]
+    if notice.report_url:
+        advice = [
+            f"Customers changed by someone else after the import were left as they are now; they are listed in "
+            f"{notice.report_name} with what changed.",
+            f"Download (link valid for {notice.report_expires_days} days):",
+            notice.report_url,
+        ]
+    return _counts_notice(notice, subject, f'Your import "{notice.file_name}" has been rolled back.', lines, advice)
+
+
+def _counts_notice(
+    notice: Notice, subject: str, opening: str, lines: list[tuple[str, int]], advice: list[str]
+) -> RenderedNotice:
+    """An email of counts, what to do next (with the report's link) and the job's notes, as text and HTML."""
     width = max(len(label) for label, _ in lines)
-    text = [f'Your customer import "{notice.file_name}" has finished.', ""]
+    text = [opening, ""]
     text += [f"  {label + ':':<{width + 1}} {value:>8,}" for label, value in lines]
-    text.append("")
-    todo = _report_advice(notice)
-    text += todo
+    text += ["", *advice]
     if notice.notes:
         text += ["", "Notes:", *(f"- {note}" for note in notice.notes)]
     text += ["", f"Import job {notice.job_id}"]
@@ -83,15 +156,12 @@ def _finished(notice: Notice) -> RenderedNotice:
     rows = "".join(
         f"<tr><td>{html.escape(label)}</td><td style='text-align:right'>{value:,}</td></tr>" for label, value in lines
     )
-    body = [
-        f"<p>Your customer import <b>{html.escape(notice.file_name)}</b> has finished.</p>",
-        f"<table cellpadding='4' style='border-collapse:collapse'>{rows}</table>",
-    ]
+    body = [f"<p>{html.escape(opening)}</p>", f"<table cellpadding='4' style='border-collapse:collapse'>{rows}</table>"]
     if notice.report_url:
         link = html.escape(notice.report_url, quote=True)
         name = html.escape(notice.report_name or "")
         body.append(f"<p><a href='{link}'>Download {name}</a> (link valid for {notice.report_expires_days} days).</p>")
-    body += [f"<p>{html.escape(line)}</p>" for line in todo if line and not line.startswith("http")]
+    body += [f"<p>{html.escape(line)}</p>" for line in advice if line and not line.startswith("http")]
     if notice.notes:
         body.append("<ul>" + "".join(f"<li>{html.escape(note)}</li>" for note in notice.notes) + "</ul>")
     body.append(f"<p style='color:#888'>Import job {notice.job_id}</p>")
@@ -129,10 +199,19 @@ def _failed(notice: Notice) -> RenderedNotice:
     reason = notice.error or "The import could not be completed."
     counts = notice.counts
     done = f"{counts.created:,} created and {counts.updated:,} updated before it stopped."
-    subject = f"Import failed: {notice.file_name}"
-    text = f'Your customer import "{notice.file_name}" failed.\n\n{reason}\n{done}\n\nImport job {notice.job_id}\n'
+    if notice.kind == "preview":
+        done = "Nothing was changed."
+    elif notice.kind == "rollback" and notice.rollback_counts is not None:
+        rolled = notice.rollback_counts
+        done = f"{rolled.restored:,} restored and {rolled.removed:,} removed before it stopped."
+    what = {"preview": "The preview of your import", "rollback": "The rollback of your import"}.get(
+        notice.kind, "Your customer import"
+    )
+    subject = {"preview": "Preview failed", "rollback": "Rollback failed"}.get(notice.kind, "Import failed")
+    subject = f"{subject}: {notice.file_name}"
+    text = f'{what} "{notice.file_name}" failed.\n\n{reason}\n{done}\n\nImport job {notice.job_id}\n'
     body = [
-        f"<p>Your customer import <b>{html.escape(notice.file_name)}</b> failed.</p>",
+        f"<p>{html.escape(what)} <b>{html.escape(notice.file_name)}</b> failed.</p>",
         f"<p>{html.escape(reason)}</p><p>{html.escape(done)}</p>",
         f"<p style='color:#888'>Import job {notice.job_id}</p>",
     ]

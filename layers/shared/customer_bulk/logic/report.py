@@ -1,47 +1,59 @@
-"""The end of an import: aggregate the chunks' outcomes, write the error workbook, finalise the job.
+"""The end of a phase: aggregate the chunks' outcomes, write its workbook, finalise the job, prepare the notice.
 
-Runs as the import state machine's first task. It is idempotent: a retried task finds the job finished and returns
-the same notice. A job whose chunks stopped making progress is finalised with what is known (its missing rows are
-"not processed"), so no job hangs.
+- apply: the error workbook (invalid rows as uploaded plus an Error column), the job completed;
+- preview: the diff workbook, the job previewed until its preview expires;
+- rollback: the workbook of customers left alone, the job rolled back.
+
+Runs as the import state machine's first task. It is idempotent: a retried task finds the phase finished and
+returns the same notice. A phase whose chunks stopped making progress is finalised with what is known (its missing
+rows are "not processed"), so no job hangs.
 """
 
 import tempfile
-from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.dal import file_store, import_workflow, job_store
+from customer_bulk.dal.jobs import count_attribute
 from customer_bulk.errors import NotFoundError
-from customer_bulk.logic.matching import RowOutcome, Status
-from customer_bulk.models.job import ImportJob, JobStatus
+from customer_bulk.logic.matching import Status
+from customer_bulk.logic.outcomes import rows_with_outcomes
+from customer_bulk.logic.preview import write_diff_report
+from customer_bulk.logic.rollback import customers_in, write_rollback_report
+from customer_bulk.models.job import Counts, ImportJob, JobStatus, Phase
 from customer_bulk.models.notice import Notice
 from customer_bulk.observability import logger, metrics
 from customer_bulk.paths import JobPaths
-from customer_bulk.report_names import error_report_name
+from customer_bulk.report_names import diff_report_name, error_report_name, rollback_report_name
 from customer_bulk.schema import REPORT_COLUMNS
 from customer_bulk.settings import get_settings
-from customer_bulk.spreadsheet.writer import SafeWorkbook
+from customer_bulk.spreadsheet.writer import XLSX, SafeWorkbook
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-NOT_PROCESSED = "Not processed: this part of the file failed repeatedly; import these rows again"
-STALLED = "Not processed: the import stopped making progress before reaching this row; import these rows again"
-_ACTIVE = (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING, JobStatus.PROCESSING)
+_ACTIVE = (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING, JobStatus.PROCESSING, JobStatus.ROLLING_BACK)
 
 
-def start_report(tenant_id: str, job_id: str) -> None:
-    import_workflow().start(job_id, {"tenant_id": tenant_id, "job_id": job_id})
+def execution_name(job_id: str, phase: Phase) -> str:
+    """One execution per job and phase: a second start of the same one is refused."""
+    return job_id if phase is Phase.APPLY else f"{job_id}-{phase.value}"
 
 
-def build_report(tenant_id: str, job_id: str, now: datetime) -> Notice:
+def start_report(tenant_id: str, job_id: str, phase: Phase = Phase.APPLY) -> None:
+    import_workflow().start(
+        execution_name(job_id, phase), {"tenant_id": tenant_id, "job_id": job_id, "phase": phase.value}
+    )
+
+
+def build_report(tenant_id: str, job_id: str, now: datetime, phase: Phase = Phase.APPLY) -> Notice:
     jobs = job_store()
     job = jobs.get(tenant_id, job_id)
     if job is None:
         raise NotFoundError(f"No import {job_id}.")
-    if job.status is JobStatus.PROCESSING:
-        job = _finish(job, now)
+    if job.phase is phase and job.status is phase.running_status:
+        finish = {Phase.APPLY: _finish, Phase.PREVIEW: _finish_preview, Phase.ROLLBACK: _finish_rollback}[phase]
+        job = finish(job, now)
     elif job.status in (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING):
         job = jobs.transition(
             tenant_id,
@@ -52,70 +64,120 @@ def build_report(tenant_id: str, job_id: str, now: datetime) -> Notice:
             error_code="stalled",
             error="The file could not be split into parts because of an internal error. Please upload it again.",
         )
-    return notice_of(job)
+    return notice_of(job, phase)
 
 
-def fail_job(tenant_id: str, job_id: str, cause: str, now: datetime) -> Notice:
+def fail_job(tenant_id: str, job_id: str, cause: str, now: datetime, phase: Phase = Phase.APPLY) -> Notice:
     """The state machine's catch: end the job as failed with a reason, unless it already ended."""
     jobs = job_store()
     job = jobs.get(tenant_id, job_id)
     if job is None:
         raise NotFoundError(f"No import {job_id}.")
-    if not job.status.is_final:
-        logger.error("Import failed", extra={"job_id": job_id, "cause": cause[:500]})
-        job = jobs.transition(
-            tenant_id,
-            job_id,
-            JobStatus.FAILED,
-            _ACTIVE,
-            now,
-            error_code="internal_error",
-            error="The import could not be completed because of an internal error. Customers already applied "
-            "stay applied; import the file again to finish it.",
+    if not job.status.is_final and job.status is not JobStatus.PREVIEWED:
+        logger.error("Import failed", extra={"job_id": job_id, "phase": phase.value, "cause": cause[:500]})
+        error = (
+            "The rollback could not be completed because of an internal error. Customers already restored stay "
+            "restored; roll the import back again to finish it."
+            if phase is Phase.ROLLBACK
+            else "The import could not be completed because of an internal error. Customers already applied "
+            "stay applied; import the file again to finish it."
         )
-    return notice_of(job)
+        fields: dict[str, Any] = {"error_code": "internal_error", "error": error}
+        if phase is Phase.APPLY:  # what was applied can be rolled back
+            fields["undo_until"] = (now + timedelta(days=job.settings.undo_retention_days)).isoformat()
+        job = jobs.transition(tenant_id, job_id, JobStatus.FAILED, _ACTIVE, now, **fields)
+    return notice_of(job, phase)
 
 
-def notice_of(job: ImportJob) -> Notice:
-    metrics.add_metric(name=f"Imports{job.status.value.capitalize()}", unit=MetricUnit.Count, value=1)
-    url = name = None
+def notice_of(job: ImportJob, phase: Phase = Phase.APPLY) -> Notice:
+    metrics.add_metric(name=f"Imports{job.status.value.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
     settings = get_settings()
-    if job.error_report_key:
-        name = error_report_name(job.file_name)
-        url = file_store().presigned_download(job.error_report_key, name, settings.report_url_ttl_s)
+    report_key, report_name = {
+        Phase.APPLY: (job.error_report_key, error_report_name(job.file_name)),
+        Phase.PREVIEW: (job.diff_report_key, diff_report_name(job.file_name)),
+        Phase.ROLLBACK: (job.rollback_report_key, rollback_report_name(job.file_name)),
+    }[phase]
+    url = file_store().presigned_download(report_key, report_name, settings.report_url_ttl_s) if report_key else None
     return Notice(
+        kind={Phase.APPLY: "import", Phase.PREVIEW: "preview", Phase.ROLLBACK: "rollback"}[phase],
+        import_type=job.options.type.value,
         tenant_id=job.tenant_id,
         job_id=job.job_id,
-        to=[job.requested_by],
+        to=[job.rollback_requested_by or job.requested_by] if phase is Phase.ROLLBACK else [job.requested_by],
         file_name=job.file_name,
         status=job.status.value,
         rows_total=job.rows_total,
-        counts=job.counts,
+        counts=job.preview_counts if phase is Phase.PREVIEW else job.counts,
+        rollback_counts=job.rollback_counts if phase is Phase.ROLLBACK else None,
+        previewed=job.previewed_at is not None,
+        expires_at=job.preview_expires_at if phase is Phase.PREVIEW else None,
         error=job.error,
         notes=job.notes,
         report_url=url,
-        report_name=name,
+        report_name=report_name if url else None,
         report_expires_days=max(1, settings.report_url_ttl_s // 86400),
     )
 
 
-def _finish(job: ImportJob, now: datetime) -> ImportJob:
+def _missing(job: ImportJob) -> list[int]:
     missing = [number for number in range(job.chunks_total) if number not in job.counted_chunks]
-    paths = JobPaths(job.tenant_id, job.job_id)
+    if missing:
+        logger.warning("Finalising a stalled phase", extra={"job_id": job.job_id, "missing_chunks": len(missing)})
+    return missing
+
+
+def _close_rows(job: ImportJob, phase: Phase, counts: Counts) -> tuple[set[int], Counts, dict[str, Any]]:
+    """(chunks that never finished, the counts with their rows as not processed, the job fields that say so)."""
+    missing = _missing(job)
     fields: dict[str, Any] = {}
     if missing:
-        logger.warning("Finalising a stalled import", extra={"job_id": job.job_id, "missing_chunks": len(missing)})
+        paths = JobPaths(job.tenant_id, job.job_id)
         unprocessed = sum(len(file_store().read_json_lines(paths.chunk(number))) for number in missing)
-        fields["n_not_processed"] = job.counts.not_processed + unprocessed
+        counts = counts.model_copy(update={"not_processed": counts.not_processed + unprocessed})
+        fields[count_attribute(phase, "not_processed")] = counts.not_processed
         fields["notes"] = [*job.notes, f"{unprocessed:,} rows were not processed: the import stopped making progress."]
-    counts = job.counts.model_copy(update={"not_processed": fields.get("n_not_processed", job.counts.not_processed)})
+    return set(missing), counts, fields
+
+
+def _finish(job: ImportJob, now: datetime) -> ImportJob:
+    missing, counts, fields = _close_rows(job, Phase.APPLY, job.counts)
     if counts.invalid or counts.not_processed or counts.warnings or counts.stale:
-        key = paths.report(error_report_name(job.file_name))
-        _write_error_report(job, key, set(missing))
+        key = JobPaths(job.tenant_id, job.job_id).report(error_report_name(job.file_name))
+        _write_error_report(job, key, missing)
         fields["error_report_key"] = key
+    fields["undo_until"] = (now + timedelta(days=job.settings.undo_retention_days)).isoformat()
     return job_store().transition(
         job.tenant_id, job.job_id, JobStatus.COMPLETED, (JobStatus.PROCESSING,), now, **fields
     )
+
+
+def _finish_preview(job: ImportJob, now: datetime) -> ImportJob:
+    missing, counts, fields = _close_rows(job, Phase.PREVIEW, job.preview_counts)
+    expires_at = now + timedelta(hours=job.settings.preview_hours)
+    key = JobPaths(job.tenant_id, job.job_id).report(diff_report_name(job.file_name))
+    write_diff_report(job, key, missing, counts, expires_at)
+    return job_store().transition(
+        job.tenant_id, job.job_id, JobStatus.PREVIEWED, (JobStatus.PROCESSING,), now, diff_report_key=key,
+        previewed_at=now.isoformat(), preview_expires_at=expires_at.isoformat(), **fields,
+    )  # fmt: skip
+
+
+def _finish_rollback(job: ImportJob, now: datetime) -> ImportJob:
+    missing = _missing(job)
+    fields: dict[str, Any] = {}
+    counts = job.rollback_counts
+    if missing:
+        unprocessed = sum(len(customers_in(job, number)) for number in missing)
+        counts = counts.model_copy(update={"not_processed": counts.not_processed + unprocessed})
+        fields[count_attribute(Phase.ROLLBACK, "not_processed")] = counts.not_processed
+    if counts.left_alone or counts.not_processed:
+        key = JobPaths(job.tenant_id, job.job_id).report(rollback_report_name(job.file_name))
+        write_rollback_report(job, key, set(missing))
+        fields["rollback_report_key"] = key
+    return job_store().transition(
+        job.tenant_id, job.job_id, JobStatus.ROLLED_BACK, (JobStatus.ROLLING_BACK,), now,
+        rolled_back_at=now.isoformat(), **fields,
+    )  # fmt: skip
 
 
 def _write_error_report(job: ImportJob, key: str, stalled: set[int]) -> None:
@@ -126,7 +188,7 @@ def _write_error_report(job: ImportJob, key: str, stalled: set[int]) -> None:
         with SafeWorkbook(path) as book:
             invalid = book.add_sheet("Invalid rows", [*headers, REPORT_COLUMNS[0]])
             warned = book.add_sheet("Warnings", ["Row", *headers, REPORT_COLUMNS[1]])
-            for row, cells, outcome in _rows_with_outcomes(job, stalled):
+            for row, cells, outcome in rows_with_outcomes(job, stalled, Phase.APPLY):
                 padded = [*cells, *[""] * (len(headers) - len(cells))][: len(headers)]
                 if outcome.status in (Status.INVALID, Status.NOT_PROCESSED, Status.STALE):
                     invalid.write_row([*padded, _row_message(row, outcome.errors)], book.error)
@@ -135,24 +197,6 @@ def _write_error_report(job: ImportJob, key: str, stalled: set[int]) -> None:
             invalid.finish()
             warned.finish()
         file_store().put_file(key, path, XLSX)
-
-
-def _rows_with_outcomes(job: ImportJob, stalled: set[int]) -> Iterator[tuple[int, list[str], RowOutcome]]:
-    """Each chunk's rows beside their outcomes, one chunk in memory at a time."""
-    paths = JobPaths(job.tenant_id, job.job_id)
-    files = file_store()
-    for number in range(job.chunks_total):
-        records = files.read_json_lines(paths.chunk(number))
-        if number in job.failed_chunks or number in stalled:
-            reason = NOT_PROCESSED if number in job.failed_chunks else STALLED
-            for record in records:
-                yield record["r"], record["v"], RowOutcome(record["r"], Status.NOT_PROCESSED, errors=[reason])
-            continue
-        decision = files.get_json(paths.decision(number)) or {"outcomes": []}
-        outcomes = {item["row"]: RowOutcome.from_json(item) for item in decision["outcomes"]}
-        for record in records:
-            outcome = outcomes.get(record["r"]) or RowOutcome(record["r"], Status.NOT_PROCESSED, errors=[STALLED])
-            yield record["r"], record["v"], outcome
 
 
 def _row_message(row: int, errors: list[str]) -> str:

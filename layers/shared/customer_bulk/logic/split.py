@@ -15,15 +15,18 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.dal import chunk_queue, file_store, job_store
 from customer_bulk.errors import ConflictError, FileRejected
+from customer_bulk.logic.job_actions import chunk_messages
 from customer_bulk.logic.report import start_report
-from customer_bulk.models.job import ChunkMessage, ImportJob, JobStatus, MatchKey
+from customer_bulk.models.job import ChunkMessage, ImportJob, ImportType, JobStatus, MatchKey
 from customer_bulk.observability import logger, metrics
 from customer_bulk.paths import JobPaths, parse_upload_key
-from customer_bulk.schema import DEFAULT_SCHEMA, HeaderMapping, headers_signature, schema_for
+from customer_bulk.schema import BALANCE_SCHEMA, DEFAULT_SCHEMA, HeaderMapping, headers_signature, schema_for
 from customer_bulk.settings import get_settings
 from customer_bulk.spreadsheet.reader import Table, open_table
 from customer_bulk.spreadsheet.safety import check_size, sniff_format
 from customer_bulk.validation import RowContext, key_values, primary_key
+
+BALANCE_REQUIRED = ("phone", "email", "opening_spend")
 
 
 @dataclass(slots=True)
@@ -45,7 +48,7 @@ def split_upload(key: str, size: int, now: datetime) -> None:
         return
     if job.status is JobStatus.PROCESSING:
         # A redelivered upload event after the chunks were recorded: re-send them (deduplicated downstream).
-        chunk_queue().send(_chunk_messages(job))
+        chunk_queue().send(chunk_messages(job))
         return
     try:
         job = jobs.transition(
@@ -67,7 +70,7 @@ def split_upload(key: str, size: int, now: datetime) -> None:
         with tempfile.TemporaryDirectory() as scratch:
             local = Path(scratch) / "upload"
             file_store().download(key, local)
-            schema = schema_for(job.settings)
+            schema = schema_for(job.settings, job.options.type)
             table = open_table(local, sniff_format(local, job.file_name), job.settings, schema, job.options.sheet)
             mapping = _map_columns(table, job, now)
             _check_mapping(table, mapping, job)
@@ -109,7 +112,7 @@ def split_upload(key: str, size: int, now: datetime) -> None:
 
 def _map_columns(table: Table, job: ImportJob, now: datetime) -> HeaderMapping:
     """The admin's explicit mapping, else the one remembered for these headers, else the guess from aliases."""
-    schema = schema_for(job.settings)
+    schema = schema_for(job.settings, job.options.type)
     signature = headers_signature(table.headers)
     explicit = job.options.mapping
     remembered = None if explicit else job_store().remembered_mapping(job.tenant_id, signature)
@@ -126,6 +129,15 @@ def _map_columns(table: Table, job: ImportJob, now: datetime) -> HeaderMapping:
 def _check_mapping(table: Table, mapping: HeaderMapping, job: ImportJob) -> None:
     keys = mapping.key_fields
     headers = ", ".join(f'"{header}"' for header in table.headers if header) or "none"
+    if job.options.type is ImportType.OPENING_BALANCE:
+        missing = [BALANCE_SCHEMA[name].header for name in BALANCE_REQUIRED if name not in mapping.fields]
+        if missing:
+            raise FileRejected(
+                "no_key_column",
+                f"An opening balance needs Phone, Email and Opening Spend (DTDauKy) columns; this file has no "
+                f"{' or '.join(missing)} column (header row {table.header_row}: {headers}).",
+            )
+        return
     if not keys and job.options.match_key is not MatchKey.CUSTOMER_ID:
         raise FileRejected(
             "no_key_column",
@@ -149,7 +161,7 @@ def _write_chunks(
 ) -> SplitResult:
     chunk_rows = get_settings().chunk_rows
     limit = job.settings.max_rows
-    context = RowContext(table.headers, mapping.fields, job.settings, job.options.match_key)
+    context = RowContext(table.headers, mapping.fields, job.settings, job.options.match_key, job.options.type)
     first_seen: dict[str, dict[str, int]] = {"email": {}, "phone": {}, "customer_id": {}}
     result = SplitResult()
     buffer: list[dict[str, Any]] = []
@@ -160,7 +172,9 @@ def _write_chunks(
         file_store().put_json_lines(key, buffer)
         written.append(key)
         result.chunks.append(
-            ChunkMessage(tenant_id=job.tenant_id, job_id=job.job_id, chunk=number, key=key, rows=len(buffer))
+            ChunkMessage(
+                tenant_id=job.tenant_id, job_id=job.job_id, chunk=number, key=key, rows=len(buffer), phase=job.phase
+            )
         )
         buffer.clear()
 
@@ -209,22 +223,6 @@ def _chunk_record(
     if shared:
         record["shared"] = shared
     return record
-
-
-def _chunk_messages(job: ImportJob) -> list[ChunkMessage]:
-    paths = JobPaths(job.tenant_id, job.job_id)
-    size = job.chunk_rows or get_settings().chunk_rows
-    return [
-        ChunkMessage(
-            tenant_id=job.tenant_id,
-            job_id=job.job_id,
-            chunk=number,
-            key=paths.chunk(number),
-            rows=min(size, job.rows_total - number * size),
-        )
-        for number in range(job.chunks_total)
-        if number not in job.counted_chunks
-    ]
 
 
 def abandon_upload(key: str) -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from customer_bulk.dal import job_store
 from customer_bulk.errors import BadRequestError
+from customer_bulk.models.job import ImportType
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.schema import FieldSpec, Kind, schema_for
-from customer_bulk.spreadsheet.writer import write_template
+from customer_bulk.spreadsheet.writer import XLSX, write_template
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
 _EXAMPLES = {
     "first_name": "Văn An",
@@ -28,28 +28,36 @@ _EXAMPLES = {
     "accepts_email_marketing": "yes",
     "accepts_sms_marketing": "no",
     "tags": "VIP, newsletter",
+    "opening_spend": "1500000",
+    "cumulative_spend": "2500000",
 }
 _DATE_EXAMPLE = {"DMY": "28/02/1990", "MDY": "02/28/1990", "YMD": "1990-02-28"}
 _TEXT_KINDS = (Kind.ID, Kind.PHONE, Kind.TEXT, Kind.NAME, Kind.EMAIL)
 
 
-def template_columns(settings: TenantSettings) -> list[FieldSpec]:
-    return list(schema_for(settings).template_fields)
+def template_columns(settings: TenantSettings, import_type: ImportType = ImportType.CUSTOMERS) -> list[FieldSpec]:
+    return list(schema_for(settings, import_type).template_fields)
 
 
-def build_template(tenant_id: str, file_format: str) -> tuple[bytes, str, str]:
-    """(content, content type, file name) of the tenant's template in ``xlsx`` or ``csv``."""
+def build_template(tenant_id: str, file_format: str, import_type: str = "customers") -> tuple[bytes, str, str]:
+    """(content, content type, file name) of the tenant's template in ``xlsx`` or ``csv``, for customers or for
+    opening balances."""
+    try:
+        kind = ImportType(import_type)
+    except ValueError:
+        raise BadRequestError(f'Unknown import type "{import_type}": use customers or opening_balance.') from None
+    if file_format not in ("xlsx", "csv"):
+        raise BadRequestError(f'Unknown template format "{file_format}": use xlsx or csv.')
     settings = job_store().tenant_settings(tenant_id)
-    columns = template_columns(settings)
+    columns = template_columns(settings, kind)
     example = [_example(spec, settings) for spec in columns]
+    stem = "opening-balance-template" if kind is ImportType.OPENING_BALANCE else "customers-template"
     if file_format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow([spec.header for spec in columns])
         writer.writerow(example)
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8"), CSV, "customers-template.csv"
-    if file_format != "xlsx":
-        raise BadRequestError(f'Unknown template format "{file_format}": use xlsx or csv.')
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8"), CSV, f"{stem}.csv"
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "template.xlsx"
         yes_no = ("yes", "no")
@@ -66,7 +74,7 @@ def build_template(tenant_id: str, file_format: str) -> tuple[bytes, str, str]:
             ],
             example,
         )
-        return path.read_bytes(), XLSX, "customers-template.xlsx"
+        return path.read_bytes(), XLSX, f"{stem}.xlsx"
 
 
 def _example(spec: FieldSpec, settings: TenantSettings) -> str:

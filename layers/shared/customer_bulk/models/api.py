@@ -1,11 +1,12 @@
 """Requests and answers of the HTTP API."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from customer_bulk.models.job import ImportJob, ImportOptions, JobStatus
+from customer_bulk.models.job import ImportJob, ImportOptions, ImportType, JobStatus
 
 ACCEPTED_SUFFIXES = (".xlsx", ".xls", ".csv")
 
@@ -39,11 +40,41 @@ class CreateImportResponse(BaseModel):
     upload: UploadForm
 
 
+class PreviewView(BaseModel):
+    """What a preview found (nothing written): the counts, the diff workbook, until when it can be confirmed."""
+
+    new: int
+    changed: int
+    unchanged: int
+    skipped: int
+    stale: int
+    invalid: int
+    not_processed: int
+    warnings: int
+    diff_report_url: str | None
+    previewed_at: datetime | None
+    expires_at: datetime | None
+    confirmed_at: datetime | None
+
+
+class RollbackView(BaseModel):
+    restored: int
+    removed: int
+    left_alone: int
+    not_processed: int
+    report_url: str | None
+    requested_at: datetime | None
+    requested_by: str | None
+    finished_at: datetime | None
+
+
 class ImportStatus(BaseModel):
-    """Enough for a progress bar while running, and the outcome when done."""
+    """Enough for a progress bar while running, and the outcome when done. ``created`` ... ``warnings`` are what
+    was applied; a preview's findings are in ``preview``, a rollback's in ``rollback``."""
 
     job_id: str
     status: JobStatus
+    type: ImportType
     file_name: str
     rows_total: int
     rows_processed: int
@@ -61,15 +92,40 @@ class ImportStatus(BaseModel):
     error_code: str | None
     error: str | None
     error_report_url: str | None
+    preview: PreviewView | None  # when the import was previewed
+    rollback: RollbackView | None  # when it was rolled back (or is being)
+    undo_until: datetime | None  # an applied import can be rolled back until then
     created_at: datetime
     finished_at: datetime | None
-    notified_at: datetime | None
+    notified_at: datetime | None  # of the notice of the latest phase
 
     @classmethod
-    def of(cls, job: ImportJob, error_report_url: str | None) -> "ImportStatus":
+    def of(cls, job: ImportJob, urls: Mapping[str, str]) -> "ImportStatus":
+        """``urls``: presigned links of the job's workbooks, by name (error, diff, rollback)."""
+        preview = rollback = None
+        if job.previewed_at is not None or job.options.preview:
+            counts = job.preview_counts
+            preview = PreviewView(
+                new=counts.created,
+                changed=counts.updated,
+                **counts.model_dump(include={"unchanged", "skipped", "stale", "invalid", "not_processed", "warnings"}),
+                diff_report_url=urls.get("diff"),
+                previewed_at=job.previewed_at,
+                expires_at=job.preview_expires_at,
+                confirmed_at=job.confirmed_at,
+            )
+        if job.rollback_requested_at is not None:
+            rollback = RollbackView(
+                **job.rollback_counts.model_dump(),
+                report_url=urls.get("rollback"),
+                requested_at=job.rollback_requested_at,
+                requested_by=job.rollback_requested_by,
+                finished_at=job.rolled_back_at,
+            )
         return cls(
             job_id=job.job_id,
             status=job.status,
+            type=job.options.type,
             file_name=job.file_name,
             rows_total=job.rows_total,
             rows_processed=job.rows_processed,
@@ -78,7 +134,10 @@ class ImportStatus(BaseModel):
             notes=job.notes,
             error_code=job.error_code,
             error=job.error,
-            error_report_url=error_report_url,
+            error_report_url=urls.get("error"),
+            preview=preview,
+            rollback=rollback,
+            undo_until=job.undo_until,
             created_at=job.created_at,
             finished_at=job.finished_at,
             notified_at=job.notified_at,

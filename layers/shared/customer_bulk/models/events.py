@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import BaseModel, ConfigDict, Field, Json
 
-from customer_bulk.models.job import ChunkMessage
+from customer_bulk.models.job import ChunkMessage, Phase
 
 
 class S3ObjectRef(BaseModel):
@@ -39,10 +39,11 @@ class ChunkRecord(SqsRecordModel):
 
 
 class ReportTask(BaseModel):
-    """Input of the import report task; ``failure`` is the state machine's caught error, when there is one."""
+    """Input of the import report task: the phase that ended; ``failure`` is the state machine's caught error."""
 
     tenant_id: str
     job_id: str
+    phase: Phase = Phase.APPLY
     failure: dict[str, Any] | None = None
 
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from customer_bulk.models.tenant import TenantId, TenantSettings
 
@@ -14,14 +14,54 @@ JobId = Annotated[str, StringConstraints(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 class JobStatus(StrEnum):
     AWAITING_UPLOAD = "awaiting_upload"
     SPLITTING = "splitting"
-    PROCESSING = "processing"
+    PROCESSING = "processing"  # previewing or applying the file's chunks (see ``phase``)
+    PREVIEWED = "previewed"  # nothing written; waiting for confirm or cancel until the preview expires
     COMPLETED = "completed"
     REJECTED = "rejected"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # a preview the admin discarded
+    EXPIRED = "expired"  # a preview nobody confirmed in time
+    ROLLING_BACK = "rolling_back"
+    ROLLED_BACK = "rolled_back"
 
     @property
     def is_final(self) -> bool:
-        return self in (JobStatus.COMPLETED, JobStatus.REJECTED, JobStatus.FAILED)
+        return self in _FINAL
+
+    @property
+    def waits_for_admin(self) -> bool:
+        """A state a client stops polling at: final, or a preview waiting for confirm / cancel."""
+        return self is JobStatus.PREVIEWED or self.is_final
+
+
+_FINAL = frozenset(
+    {
+        JobStatus.COMPLETED,
+        JobStatus.REJECTED,
+        JobStatus.FAILED,
+        JobStatus.CANCELLED,
+        JobStatus.EXPIRED,
+        JobStatus.ROLLED_BACK,
+    }
+)
+
+
+class Phase(StrEnum):
+    """One pass of the validators over a job's chunks; each has its own decision records and counters."""
+
+    PREVIEW = "preview"  # decide every row, write nothing
+    APPLY = "apply"  # decide and write
+    ROLLBACK = "rollback"  # restore the before-images an apply recorded
+
+    @property
+    def running_status(self) -> JobStatus:
+        """The job's status while this phase's chunks are being counted."""
+        return JobStatus.ROLLING_BACK if self is Phase.ROLLBACK else JobStatus.PROCESSING
+
+
+class ImportType(StrEnum):
+    CUSTOMERS = "customers"
+    OPENING_BALANCE = "opening_balance"  # Haraloyalty: past spend of existing members becomes points
 
 
 class MatchKey(StrEnum):
@@ -43,6 +83,9 @@ class ImportOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    type: ImportType = ImportType.CUSTOMERS
+    # Decide every row and report the changes (counts and a diff workbook) without writing; confirm applies them.
+    preview: bool = False
     match_key: MatchKey = MatchKey.AUTO
     update_existing: bool = True
     trigger_flows: bool = False
@@ -54,6 +97,15 @@ class ImportOptions(BaseModel):
     mapping: dict[Annotated[str, StringConstraints(max_length=255)], str | None] | None = Field(
         default=None, max_length=500
     )
+
+    @model_validator(mode="after")
+    def _balances_match_members(self) -> "ImportOptions":
+        if self.type is ImportType.OPENING_BALANCE:
+            if self.match_key is not MatchKey.AUTO:
+                raise ValueError("an opening balance always matches members by phone and email (leave match_key out)")
+            if not self.update_existing:
+                raise ValueError("an opening balance updates existing members (update_existing cannot be false)")
+        return self
 
 
 class Counts(BaseModel):
@@ -78,6 +130,29 @@ class Counts(BaseModel):
         return done + self.not_processed
 
 
+class RollbackCounts(BaseModel):
+    """Customers an applied import created or changed, and what rolling it back did to each."""
+
+    restored: int = 0  # changed by the import: their previous values are back
+    removed: int = 0  # created by the import: deleted again
+    left_alone: int = 0  # changed by something else since the import: not overwritten, listed in the report
+    not_processed: int = 0  # in a part of the rollback that failed repeatedly
+
+    def add(self, other: "RollbackCounts") -> "RollbackCounts":
+        return RollbackCounts(**{name: getattr(self, name) + getattr(other, name) for name in self.model_fields})
+
+
+class ChunkProgress(BaseModel):
+    """Which chunks one phase has counted (each exactly once)."""
+
+    done: set[int] = Field(default_factory=set)
+    failed: set[int] = Field(default_factory=set)
+
+    @property
+    def counted(self) -> set[int]:
+        return self.done | self.failed
+
+
 class ImportJob(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -87,6 +162,7 @@ class ImportJob(BaseModel):
     file_name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     upload_key: str
     status: JobStatus = JobStatus.AWAITING_UPLOAD
+    phase: Phase = Phase.APPLY
     options: ImportOptions = ImportOptions()
     settings: TenantSettings = TenantSettings()
     created_at: datetime
@@ -96,9 +172,11 @@ class ImportJob(BaseModel):
     rows_total: int = 0
     chunk_rows: int = 0
     chunks_total: int = 0
-    done_chunks: set[int] = Field(default_factory=set)
-    failed_chunks: set[int] = Field(default_factory=set)
-    counts: Counts = Counts()
+    # Per phase: the chunks counted and what came of the rows (rollback: of the customers).
+    progress: dict[Phase, ChunkProgress] = Field(default_factory=dict)
+    counts: Counts = Counts()  # applied
+    preview_counts: Counts = Counts()  # what the preview found (created = new, updated = changed)
+    rollback_counts: RollbackCounts = RollbackCounts()
 
     # The header row as uploaded, and the customer field each column maps to (None: ignored).
     headers: list[str] = Field(default_factory=list)
@@ -110,11 +188,27 @@ class ImportJob(BaseModel):
     error: str | None = None
     error_report_key: str | None = None
     notice_message_id: str | None = None
-    notified_at: datetime | None = None
+    notified_at: datetime | None = None  # of the notice of the latest phase (reset when a new phase starts)
+
+    # Preview: the diff workbook, and until when the preview can be confirmed.
+    diff_report_key: str | None = None
+    previewed_at: datetime | None = None
+    preview_expires_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    # Undo: until when the before-images are kept, and how the rollback went.
+    undo_until: datetime | None = None
+    rollback_requested_at: datetime | None = None
+    rollback_requested_by: str | None = None
+    rolled_back_at: datetime | None = None
+    rollback_report_key: str | None = None
+
+    def chunks(self, phase: Phase | None = None) -> ChunkProgress:
+        return self.progress.get(phase or self.phase) or ChunkProgress()
 
     @property
     def counted_chunks(self) -> set[int]:
-        return self.done_chunks | self.failed_chunks
+        """Chunks the current phase has counted."""
+        return self.chunks().counted
 
     @property
     def all_chunks_counted(self) -> bool:
@@ -122,12 +216,15 @@ class ImportJob(BaseModel):
 
     @property
     def rows_processed(self) -> int:
-        return min(self.counts.rows_done, self.rows_total) if self.rows_total else self.counts.rows_done
+        done = (self.preview_counts if self.phase is Phase.PREVIEW else self.counts).rows_done
+        return min(done, self.rows_total) if self.rows_total else done
 
     @property
     def percent(self) -> int:
-        if self.status.is_final:
+        if self.status.waits_for_admin:
             return 100
+        if self.phase is Phase.ROLLBACK:
+            return min(99, len(self.counted_chunks) * 100 // max(1, self.chunks_total))
         if not self.rows_total:
             return 0
         return min(99, self.rows_processed * 100 // self.rows_total)
@@ -143,3 +240,4 @@ class ChunkMessage(BaseModel):
     chunk: int = Field(ge=0)
     key: str
     rows: int = Field(ge=0)
+    phase: Phase = Phase.APPLY

@@ -1,22 +1,28 @@
-"""What the admin is told when a job ends: the state machine carries it from the report task to the notifier."""
+"""What the admin is told when a phase of a job ends: the state machine carries it from the report task to the
+notifier."""
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel
 
 from customer_bulk.models.export import ExportLink
-from customer_bulk.models.job import Counts
+from customer_bulk.models.job import Counts, RollbackCounts
 
 
 class Notice(BaseModel):
-    kind: Literal["import", "export"] = "import"
+    kind: Literal["import", "preview", "rollback", "export"] = "import"
+    import_type: str = "customers"
     tenant_id: str
     job_id: str
     to: list[str]
     file_name: str
-    status: str  # the job's final status: completed, rejected or failed
+    status: str  # the job's status when the phase ended: completed, previewed, rolled_back, rejected or failed
     rows_total: int = 0
     counts: Counts = Counts()
+    rollback_counts: RollbackCounts | None = None
+    previewed: bool = False  # the import was applied from a confirmed preview
+    expires_at: datetime | None = None  # a preview: confirm before this
     error: str | None = None
     notes: list[str] = []
     report_url: str | None = None

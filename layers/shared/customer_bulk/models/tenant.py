@@ -1,9 +1,10 @@
 """Per-tenant settings. A job keeps a snapshot, so changing settings never changes a running import."""
 
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 TenantId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -49,6 +50,34 @@ class CustomField(BaseModel):
         return self
 
 
+class Rounding(StrEnum):
+    DOWN = "down"
+    NEAREST = "nearest"  # half up
+    UP = "up"
+
+
+_ROUNDING = {Rounding.DOWN: ROUND_FLOOR, Rounding.NEAREST: ROUND_HALF_UP, Rounding.UP: ROUND_CEILING}
+
+
+class EarnRule(BaseModel):
+    """How spend becomes loyalty points: ``points`` for every ``spend`` (Haraloyalty: 1 point per 100,000 VND)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    spend: float = Field(default=100_000, gt=0, le=1e12)
+    points: float = Field(default=1, gt=0, le=1e6)
+    rounding: Rounding = Rounding.DOWN
+
+    def points_for(self, amount: int | float) -> int:
+        """Decimal arithmetic, so 300,000 at 1 per 100,000 is exactly 3, never 2.9999."""
+        exact = Decimal(str(amount)) * Decimal(str(self.points)) / Decimal(str(self.spend))
+        return int(exact.to_integral_value(rounding=_ROUNDING[self.rounding]))
+
+
+# Before-images of applied imports are kept this many days: one S3 lifecycle rule per value (template.yaml).
+UNDO_RETENTION_DAYS = (7, 14, 30, 60, 90, 180, 365)
+
+
 class TenantSettings(BaseModel):
     """Limits, defaults and schema choices; the defaults are LadiFlow's (30,000 rows, 80 MB, Vietnam)."""
 
@@ -69,6 +98,19 @@ class TenantSettings(BaseModel):
     genders: tuple[str, ...] = ("Nam", "Nữ", "Khác")
     clear_token: Annotated[str, StringConstraints(min_length=1, max_length=20)] = "#CLEAR"
     custom_fields: tuple[CustomField, ...] = ()
+
+    # A previewed import can be confirmed for this long; then it expires.
+    preview_hours: int = Field(default=24, ge=1, le=168)
+    # An applied import can be rolled back for this long (its before-images expire with it).
+    undo_retention_days: int = 30
+    earn_rule: EarnRule = EarnRule()
+
+    @field_validator("undo_retention_days")
+    @classmethod
+    def _kept_by_a_lifecycle_rule(cls, days: int) -> int:
+        if days not in UNDO_RETENTION_DAYS:
+            raise ValueError(f"must be one of {', '.join(map(str, UNDO_RETENTION_DAYS))} days")
+        return days
 
     @property
     def max_file_bytes(self) -> int:

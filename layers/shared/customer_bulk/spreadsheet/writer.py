@@ -5,7 +5,7 @@ values as text cells with Excel's quote-prefix style (the cell shows exactly the
 edited), so real data such as a "+84 912..." phone is not corrupted with an added apostrophe.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -16,6 +16,8 @@ from xlsxwriter.worksheet import Worksheet
 from customer_bulk.normalize import is_formula_like
 
 MAX_COLUMN_WIDTH = 60
+FILLS = {"new": "#C6EFCE", "changed": "#FFEB9C", "invalid": "#FFC7CE"}  # Excel's good / neutral / bad
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class SafeWorkbook:
@@ -28,6 +30,12 @@ class SafeWorkbook:
         self.header = self._book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "num_format": "@"})
         self.error = self._book.add_format({"num_format": "@", "font_color": "#9C0006", "bg_color": "#FFC7CE"})
         self.warning = self._book.add_format({"num_format": "@", "font_color": "#9C5700", "bg_color": "#FFEB9C"})
+        # Fills a diff shows rows and cells in: (text format, formula-safe text format) per fill.
+        self.fills = {name: self._fill_formats(color) for name, color in FILLS.items()}
+
+    def _fill_formats(self, color: str) -> tuple[Any, Any]:
+        plain = {"num_format": "@", "bg_color": color}
+        return self._book.add_format(plain), self._book.add_format({**plain, "quote_prefix": True})
 
     def add_sheet(self, name: str, headers: Sequence[str], widths: Sequence[int] | None = None) -> "SafeSheet":
         return SafeSheet(self, self._book.add_worksheet(name[:31]), headers, widths)
@@ -66,6 +74,26 @@ class SafeSheet:
                 self.sheet.write_number(row, index, value)  # numbers we produce (row numbers), never uploaded text
             else:
                 self._cell(row, index, str(value), cell_format)
+        self.next_row += 1
+
+    def write_filled_row(
+        self, values: Sequence[Any], fills: Sequence[str | None], comments: Mapping[int, str] | None = None
+    ) -> None:
+        """A row whose cells each take a fill (or none), blanks included, with comments on some cells."""
+        row = self.next_row
+        for index, value in enumerate(values):
+            fill = fills[index] if index < len(fills) else None
+            text_format, quoted_format = self.book.fills[fill] if fill else (self.book.text, self.book.quoted)
+            if isinstance(value, int) and not isinstance(value, bool):
+                self.sheet.write_number(row, index, value, text_format if fill else None)
+            elif value is None or value == "":
+                if fill:
+                    self.sheet.write_blank(row, index, None, text_format)
+            else:
+                text = str(value)
+                self.sheet.write_string(row, index, text, quoted_format if is_formula_like(text) else text_format)
+        for index, comment in (comments or {}).items():
+            self.sheet.write_comment(row, index, comment, {"x_scale": 1.5})
         self.next_row += 1
 
     def finish(self) -> None:

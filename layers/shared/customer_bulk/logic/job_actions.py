@@ -1,0 +1,152 @@
+"""What an admin does to an import after its upload: confirm or cancel a preview, roll back an applied import.
+
+Confirm and rollback start a new phase: one message per chunk on the tenant's FIFO group (so they are serialised
+with the tenant's other imports, docs/adr/0003), fresh counters, and a notice of their own when the phase ends.
+"""
+
+from datetime import datetime
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from customer_bulk.dal import chunk_queue, file_store, job_store
+from customer_bulk.errors import ConflictError, NotFoundError
+from customer_bulk.models.job import ChunkMessage, ImportJob, JobStatus, Phase
+from customer_bulk.observability import logger, metrics
+from customer_bulk.paths import JobPaths
+from customer_bulk.settings import get_settings
+
+# Attributes a new phase starts without: the previous phase's notice.
+_NOTICE = ("notified_at", "notice_message_id")
+
+
+def chunk_messages(job: ImportJob, reverse: bool = False) -> list[ChunkMessage]:
+    """A message for every chunk the job's current phase has not counted yet (a rollback goes last chunk first,
+    undoing the latest writes first)."""
+    paths = JobPaths(job.tenant_id, job.job_id)
+    size = job.chunk_rows or get_settings().chunk_rows
+    numbers = sorted(set(range(job.chunks_total)) - job.counted_chunks, reverse=reverse)
+    return [
+        ChunkMessage(
+            tenant_id=job.tenant_id,
+            job_id=job.job_id,
+            chunk=number,
+            key=paths.chunk(number),
+            rows=min(size, job.rows_total - number * size),
+            phase=job.phase,
+        )
+        for number in numbers
+    ]
+
+
+def _job(tenant_id: str, job_id: str) -> ImportJob:
+    job = job_store().get(tenant_id, job_id)
+    if job is None:
+        raise NotFoundError(f"No import {job_id}.")
+    return job
+
+
+def confirm_import(tenant_id: str, job_id: str, now: datetime) -> ImportJob:
+    """Apply exactly the previewed file with the previewed options. Rows whose customer changed since the preview
+    are reported, not applied (logic.matching)."""
+    job = _job(tenant_id, job_id)
+    if job.phase is Phase.APPLY and job.previewed_at is not None and job.status is not JobStatus.PREVIEWED:
+        return job  # confirmed already: a retried request changes nothing
+    if job.status is not JobStatus.PREVIEWED:
+        raise ConflictError(_not_previewed(job))
+    if job.preview_expires_at is not None and now >= job.preview_expires_at:
+        expire_preview(job, now)
+        raise ConflictError(
+            f"The preview expired at {job.preview_expires_at:%Y-%m-%d %H:%M} UTC and can no longer be confirmed; "
+            "import the file again."
+        )
+    job = job_store().transition(
+        tenant_id, job_id, JobStatus.PROCESSING, (JobStatus.PREVIEWED,), now, remove=_NOTICE, phase=Phase.APPLY.value,
+        confirmed_at=now.isoformat(),
+    )  # fmt: skip
+    chunk_queue().send(chunk_messages(job))
+    metrics.add_metric(name="PreviewsConfirmed", unit=MetricUnit.Count, value=1)
+    return job
+
+
+def cancel_import(tenant_id: str, job_id: str, now: datetime) -> ImportJob:
+    """Discard a preview (or an import whose file never came): nothing was written, so only its files go."""
+    job = _job(tenant_id, job_id)
+    if job.status is JobStatus.CANCELLED:
+        return job
+    if job.status not in (JobStatus.PREVIEWED, JobStatus.AWAITING_UPLOAD):
+        raise ConflictError(_not_cancellable(job))
+    job = job_store().transition(
+        tenant_id, job_id, JobStatus.CANCELLED, (JobStatus.PREVIEWED, JobStatus.AWAITING_UPLOAD), now
+    )
+    _discard_files(job)
+    metrics.add_metric(name="PreviewsCancelled", unit=MetricUnit.Count, value=1)
+    return job
+
+
+def expire_preview(job: ImportJob, now: datetime) -> None:
+    try:
+        expired = job_store().transition(job.tenant_id, job.job_id, JobStatus.EXPIRED, (JobStatus.PREVIEWED,), now)
+    except ConflictError:
+        return  # confirmed or cancelled meanwhile
+    logger.info("Preview expired", extra={"job_id": job.job_id})
+    _discard_files(expired)
+
+
+def request_rollback(tenant_id: str, job_id: str, requested_by: str, now: datetime) -> tuple[ImportJob, bool]:
+    """(the job, whether this call started the rollback). Rolling back again is a no-op."""
+    job = _job(tenant_id, job_id)
+    if job.status in (JobStatus.ROLLING_BACK, JobStatus.ROLLED_BACK):
+        return job, False
+    rerun = job.status is JobStatus.FAILED and job.phase is Phase.ROLLBACK  # a rollback that failed: run it again
+    if not rerun and (job.status not in (JobStatus.COMPLETED, JobStatus.FAILED) or job.phase is not Phase.APPLY):
+        raise ConflictError(_nothing_to_undo(job))
+    if job.chunks_total == 0:
+        raise ConflictError("Nothing was imported from this file, so there is nothing to roll back.")
+    if job.undo_until is not None and now >= job.undo_until:
+        raise ConflictError(
+            f"This import can no longer be rolled back: its previous values were kept for "
+            f"{job.settings.undo_retention_days} days, until {job.undo_until:%Y-%m-%d %H:%M} UTC."
+        )
+    paths = JobPaths(tenant_id, job_id)
+    if rerun:  # an earlier run's records would replay writes decided against an older state
+        file_store().delete_keys(file_store().keys_under(paths.decisions(Phase.ROLLBACK)))
+    job = job_store().start_rollback(tenant_id, job_id, (job.status,), requested_by, now, remove=_NOTICE)
+    chunk_queue().send(chunk_messages(job, reverse=True))
+    logger.info("Rollback started", extra={"job_id": job_id, "chunks": job.chunks_total})
+    metrics.add_metric(name="RollbacksStarted", unit=MetricUnit.Count, value=1)
+    return job, True
+
+
+def _discard_files(job: ImportJob) -> None:
+    """The upload and what the preview made of it; the diff workbook stays until its link expires."""
+    paths = JobPaths(job.tenant_id, job.job_id)
+    files = file_store()
+    prefixes = (paths.upload_prefix, paths.chunks, paths.decisions(Phase.PREVIEW))
+    files.delete_keys([key for prefix in prefixes for key in files.keys_under(prefix)])
+
+
+def _not_previewed(job: ImportJob) -> str:
+    if job.status is JobStatus.EXPIRED:
+        return "The preview expired and can no longer be confirmed; import the file again."
+    if job.status is JobStatus.CANCELLED:
+        return "The preview was cancelled; import the file again to apply it."
+    if job.status in (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING, JobStatus.PROCESSING):
+        return "The preview is not ready yet; confirm it once its changes are shown."
+    return "Only a previewed import can be confirmed; this one was not previewed."
+
+
+def _not_cancellable(job: ImportJob) -> str:
+    if job.status in (JobStatus.SPLITTING, JobStatus.PROCESSING):
+        return "The import is running; a preview can be cancelled once its changes are shown."
+    return (
+        f"The import is {job.status.value.replace('_', ' ')}; only a preview waiting for confirmation can be cancelled."
+    )
+
+
+def _nothing_to_undo(job: ImportJob) -> str:
+    if job.status is JobStatus.PREVIEWED:
+        return "A preview changed nothing, so there is nothing to roll back; cancel it instead."
+    if job.status in (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING, JobStatus.PROCESSING):
+        return "The import is still running; roll it back once it has finished."
+    state = job.status.value.replace("_", " ")
+    return f"The import is {state}: nothing of it was applied, so there is nothing to roll back."

@@ -1,0 +1,30 @@
+"""A phase's rows beside what came of them, read back chunk by chunk for the reports (one chunk in memory)."""
+
+from collections.abc import Iterator
+
+from customer_bulk.dal import file_store
+from customer_bulk.logic.matching import RowOutcome, Status
+from customer_bulk.models.job import ImportJob, Phase
+from customer_bulk.paths import JobPaths
+
+NOT_PROCESSED = "Not processed: this part of the file failed repeatedly; import these rows again"
+STALLED = "Not processed: the import stopped making progress before reaching this row; import these rows again"
+
+
+def rows_with_outcomes(job: ImportJob, stalled: set[int], phase: Phase) -> Iterator[tuple[int, list[str], RowOutcome]]:
+    """(row number, cells as uploaded, outcome) of every row of the file, in file order."""
+    paths = JobPaths(job.tenant_id, job.job_id)
+    files = file_store()
+    failed = job.chunks(phase).failed
+    for number in range(job.chunks_total):
+        records = files.read_json_lines(paths.chunk(number))
+        if number in failed or number in stalled:
+            reason = NOT_PROCESSED if number in failed else STALLED
+            for record in records:
+                yield record["r"], record["v"], RowOutcome(record["r"], Status.NOT_PROCESSED, errors=[reason])
+            continue
+        decision = files.get_json(paths.decision(number, phase)) or {"outcomes": []}
+        outcomes = {item["row"]: RowOutcome.from_json(item) for item in decision["outcomes"]}
+        for record in records:
+            outcome = outcomes.get(record["r"]) or RowOutcome(record["r"], Status.NOT_PROCESSED, errors=[STALLED])
+            yield record["r"], record["v"], outcome

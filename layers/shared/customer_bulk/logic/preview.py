@@ -1,0 +1,121 @@
+"""The diff workbook of a preview (Tix's confirmation screen, as a file): every row of the upload as it came, new
+rows green, changed cells yellow with the stored value in a comment, rows that would not be applied red with why.
+"""
+
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from customer_bulk.dal import file_store
+from customer_bulk.logic.matching import RowOutcome, Status
+from customer_bulk.logic.outcomes import rows_with_outcomes
+from customer_bulk.models.job import Counts, ImportJob, Phase
+from customer_bulk.schema import Schema, schema_for
+from customer_bulk.spreadsheet.writer import XLSX, SafeWorkbook
+
+STATUS_LABELS = {
+    Status.CREATED: "New",
+    Status.UPDATED: "Changed",
+    Status.UNCHANGED: "Unchanged",
+    Status.SKIPPED: "Skipped (exists)",
+    Status.STALE: "Changed since export",
+    Status.INVALID: "Invalid",
+    Status.NOT_PROCESSED: "Not processed",
+}
+ROW_FILLS = {Status.CREATED: "new", Status.INVALID: "invalid", Status.NOT_PROCESSED: "invalid", Status.STALE: "invalid"}
+# A changed field shows on the column it came from; derived fields on the column they were derived from.
+_DERIVED_FROM = {
+    "first_name": ("full_name",),
+    "last_name": ("full_name",),
+    "country": ("country_code",),
+    "country_code": ("country",),
+}
+FIXED_COLUMNS = ("Row", "Status")
+
+
+def write_diff_report(job: ImportJob, key: str, stalled: set[int], counts: Counts, expires_at: datetime) -> None:
+    headers = [header or f"Column {index + 1}" for index, header in enumerate(job.headers)]
+    schema = schema_for(job.settings, job.options.type)
+    columns = _columns_of_fields(job.fields)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "diff.xlsx"
+        with SafeWorkbook(path) as book:
+            sheet = book.add_sheet("Changes", [*FIXED_COLUMNS, *headers, "Details"])
+            for row, cells, outcome in rows_with_outcomes(job, stalled, Phase.PREVIEW):
+                padded: list[Any] = [*cells, *[""] * (len(headers) - len(cells))][: len(headers)]
+                fill = ROW_FILLS.get(outcome.status)
+                fills: list[str | None] = [fill] * (len(FIXED_COLUMNS) + len(headers) + 1)
+                comments: dict[int, str] = {}
+                if outcome.status == Status.UPDATED:
+                    fills[1] = "changed"
+                    for name, (old, _new) in outcome.changes.items():
+                        for column in columns.get(name, ()):
+                            position = len(FIXED_COLUMNS) + column
+                            fills[position] = "changed"
+                            comments[position] = _was(schema, name, old, comments.get(position))
+                details = _details(outcome, schema)
+                sheet.write_filled_row([row, STATUS_LABELS[outcome.status], *padded, details], fills, comments)
+            sheet.finish()
+            _summary(book, job.rows_total, counts, expires_at)
+        file_store().put_file(key, path, XLSX)
+
+
+def _columns_of_fields(fields: Sequence[str | None]) -> dict[str, list[int]]:
+    columns: dict[str, list[int]] = {}
+    for index, name in enumerate(fields):
+        if name:
+            columns.setdefault(name, []).append(index)
+    for name, sources in _DERIVED_FROM.items():
+        if name not in columns:
+            found = [index for source in sources for index in columns.get(source, [])]
+            if found:
+                columns[name] = found
+    return columns
+
+
+def _was(schema: Schema, name: str, old: Any, earlier: str | None) -> str:
+    line = f"{_label(schema, name)} was: {_shown(old)}"
+    return f"{earlier}\n{line}" if earlier else line
+
+
+def _details(outcome: RowOutcome, schema: Schema) -> str:
+    parts: list[str] = []
+    if outcome.status == Status.UPDATED:
+        parts += [
+            f"{_label(schema, name)}: {_shown(old)} → {_shown(new)}" for name, (old, new) in outcome.changes.items()
+        ]
+    parts += outcome.errors
+    parts += outcome.warnings
+    return "; ".join(parts)
+
+
+def _label(schema: Schema, name: str) -> str:
+    return schema[name].header if name in schema else name.replace("_", " ").capitalize()
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "(empty)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(item.get("amount", item)) if isinstance(item, dict) else str(item) for item in value)
+    return str(value)
+
+
+def _summary(book: SafeWorkbook, rows_total: int, counts: Counts, expires_at: datetime) -> None:
+    sheet = book.add_sheet("Summary", ["", "Rows"], widths=(44, 12))
+    for label, value in (
+        ("New customers", counts.created),
+        ("Changed customers", counts.updated),
+        ("Unchanged", counts.unchanged),
+        ("Skipped (already exist, not updated)", counts.skipped),
+        ("Changed since their export", counts.stale),
+        ("Invalid", counts.invalid),
+        ("Not processed", counts.not_processed),
+        ("Rows in the file", rows_total),
+    ):
+        sheet.write_row([label, value])
+    sheet.write_row([f"Nothing is written until the import is confirmed, before {expires_at:%Y-%m-%d %H:%M} UTC."])

@@ -1,0 +1,240 @@
+"""Undoing an applied import from the before-images its chunks recorded.
+
+Every applied chunk recorded, before writing, the exact items it put and deleted and the before-image of every
+key item it touched (logic.chunks). Rolling a chunk back restores those before-images, customer by customer:
+
+- a customer is restored only while each of its key items still holds what the import wrote (or already holds the
+  before-image again, after a partial rollback); a customer changed or deleted by anything else since is left
+  alone and reported;
+- customers that share a key item within the chunk (a phone one of them gave up and the other took) are restored
+  or left alone together;
+- chunks are rolled back last one first, so a customer two chunks of the import touched is unwound in order;
+- a restored customer gets its previous values with a new version, so an export made while the import's values
+  were in place is recognised as stale when it is imported again.
+
+The rollback of a chunk is itself decided once and recorded before any write, like an import chunk, so a crash
+half-way through replays the same writes.
+"""
+
+import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from customer_bulk.dal import customer_store, file_store
+from customer_bulk.logic.matching import CUSTOMER, ChunkDecision, Item, RowOutcome, Status, customer_fields
+from customer_bulk.models.job import ImportJob, Phase, RollbackCounts
+from customer_bulk.paths import JobPaths
+from customer_bulk.schema import schema_for
+from customer_bulk.spreadsheet.writer import XLSX, SafeWorkbook
+
+RESTORED = "restored"
+REMOVED = "removed"
+LEFT_ALONE = "left_alone"
+NOT_PROCESSED = "Not rolled back: this part of the rollback failed repeatedly; roll the import back again"
+
+
+@dataclass(frozen=True, slots=True)
+class TouchedCustomer:
+    """A customer an applied chunk created or changed, and the row of the file that did it."""
+
+    row: int
+    customer_id: str
+    created: bool
+
+
+def rollback_chunk(job: ImportJob, chunk: int, now: datetime) -> RollbackCounts:
+    paths = JobPaths(job.tenant_id, job.job_id)
+    key = paths.decision(chunk, Phase.ROLLBACK)
+    recorded = file_store().get_json(key)
+    if recorded is None:
+        decision = _decide(job, chunk, now)
+        file_store().put_json(key, decision.to_json())
+    else:
+        decision = ChunkDecision.from_json(recorded)
+    customer_store().write(decision.puts, decision.deletes)
+    return _counts(decision.outcomes)
+
+
+def customers_in(job: ImportJob, chunk: int) -> list[TouchedCustomer]:
+    """The customers an applied chunk created or changed (none when it never got to write)."""
+    recorded = file_store().get_json(JobPaths(job.tenant_id, job.job_id).decision(chunk, Phase.APPLY))
+    return _touched(ChunkDecision.from_json(recorded)) if recorded else []
+
+
+def _touched(applied: ChunkDecision) -> list[TouchedCustomer]:
+    return [
+        TouchedCustomer(outcome.row, outcome.customer_id, outcome.status == Status.CREATED)
+        for outcome in applied.outcomes
+        if outcome.status in (Status.CREATED, Status.UPDATED) and outcome.customer_id
+    ]
+
+
+def _decide(job: ImportJob, chunk: int, now: datetime) -> ChunkDecision:
+    recorded = file_store().get_json(JobPaths(job.tenant_id, job.job_id).decision(chunk, Phase.APPLY))
+    if recorded is None:  # the chunk never decided anything, so it wrote nothing
+        return ChunkDecision(outcomes=[], puts=[], deletes=[], before={})
+    applied = ChunkDecision.from_json(recorded)
+    before = applied.before
+    after: dict[str, Item | None] = dict.fromkeys(applied.deletes)
+    after.update({item["pk"]: item for item in applied.puts})
+    current = customer_store().get_many(before)
+    touched = {customer.customer_id: customer for customer in _touched(applied)}
+    labels = {spec.name: spec.header for spec in schema_for(job.settings, job.options.type).fields}
+
+    outcomes: list[RowOutcome] = []
+    puts: list[Item] = []
+    deletes: list[str] = []
+    for addresses, customer_ids in _units(before, after):
+        intact = all(
+            _same(current.get(address), after.get(address)) or _same(current.get(address), before[address])
+            for address in addresses
+        )
+        if intact:
+            for address in addresses:
+                target, now_item = before[address], current.get(address)
+                if _same(now_item, target):
+                    continue  # already as it was
+                if target is None:
+                    deletes.append(address)
+                else:
+                    puts.append(_restored(target, now_item, now))
+        for customer_id in sorted(customer_ids & touched.keys()):
+            customer = touched[customer_id]
+            if intact:
+                status = REMOVED if customer.created else RESTORED
+                outcomes.append(RowOutcome(customer.row, status, customer_id))
+            else:
+                reason = _why_left_alone(customer_id, addresses, current, after, labels)
+                outcomes.append(RowOutcome(customer.row, LEFT_ALONE, customer_id, errors=[reason]))
+    outcomes.sort(key=lambda outcome: outcome.row)
+    return ChunkDecision(outcomes=outcomes, puts=puts, deletes=deletes, before={a: current.get(a) for a in before})
+
+
+def _units(before: dict[str, Item | None], after: dict[str, Item | None]) -> list[tuple[list[str], set[str]]]:
+    """Key items grouped by the customers they belong to before or after; groups sharing a key item merge."""
+    parent: dict[str, str] = {}
+
+    def root(customer_id: str) -> str:
+        while parent.setdefault(customer_id, customer_id) != customer_id:
+            customer_id = parent[customer_id]
+        return customer_id
+
+    owners = {address: {_owner(item) for item in (before[address], after.get(address)) if item} for address in before}
+    owners = {address: ids for address, ids in owners.items() if ids}
+    for ids in owners.values():
+        first, *rest = sorted(ids)
+        for other in rest:
+            parent[root(other)] = root(first)
+    groups: dict[str, tuple[list[str], set[str]]] = {}
+    for address, ids in sorted(owners.items()):
+        addresses, members = groups.setdefault(root(min(ids)), ([], set()))
+        addresses.append(address)
+        members.update(ids)
+    return list(groups.values())
+
+
+def _owner(item: Item) -> str:
+    return str(item["customer_id"] if item["kind"] == CUSTOMER else item["ref_customer_id"])
+
+
+def _same(left: Item | None, right: Item | None) -> bool:
+    """Whether two key items hold the same thing, bookkeeping (versions, times, jobs) aside."""
+    if left is None or right is None:
+        return left is right
+    if left["kind"] != right["kind"]:
+        return False
+    if left["kind"] != CUSTOMER:
+        return (left["home"], left["ref_customer_id"]) == (right["home"], right["ref_customer_id"])
+    return left["customer_id"] == right["customer_id"] and _canonical(left) == _canonical(right)
+
+
+def _canonical(item: Item) -> str:
+    return json.dumps(customer_fields(item), sort_keys=True, default=str)
+
+
+def _restored(before: Item, current: Item | None, now: datetime) -> Item:
+    if before["kind"] != CUSTOMER:
+        return before
+    version = max(int(before["version"]), int(current["version"]) if current else 0) + 1
+    return {**before, "version": version, "updated_at": now.isoformat()}
+
+
+def _why_left_alone(
+    customer_id: str,
+    addresses: list[str],
+    current: dict[str, Item],
+    after: dict[str, Item | None],
+    labels: dict[str, str],
+) -> str:
+    home = next(
+        (
+            a
+            for a in addresses
+            if (item := after.get(a)) and item["kind"] == CUSTOMER and item["customer_id"] == customer_id
+        ),
+        None,
+    )
+    now_item = current.get(home) if home else None
+    if home is None or now_item is None or now_item.get("customer_id") != customer_id:
+        return "deleted or given another email or phone after the import; left as it is now"
+    imported, present = customer_fields(after.get(home) or {}), customer_fields(now_item)
+    changed = sorted(name for name in imported.keys() | present.keys() if imported.get(name) != present.get(name))
+    if not changed:
+        return "shares an email or phone with a customer changed after the import; left as it is now"
+    names = ", ".join(labels.get(name, name.replace("_", " ").capitalize()) for name in changed)
+    return f"changed after the import ({names}); left as it is now"
+
+
+def _counts(outcomes: list[RowOutcome]) -> RollbackCounts:
+    counts = RollbackCounts()
+    for outcome in outcomes:
+        setattr(counts, outcome.status, getattr(counts, outcome.status) + 1)
+    return counts
+
+
+# ---------- the report ----------
+REPORT_HEADERS = ("Row", "Customer ID", "Email", "Phone", "Why")
+
+
+def write_rollback_report(job: ImportJob, key: str, stalled: set[int]) -> None:
+    """The customers the rollback left alone (changed since the import) or could not process, with why."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "rollback.xlsx"
+        with SafeWorkbook(path) as book:
+            sheet = book.add_sheet("Left alone", REPORT_HEADERS, widths=(8, 28, 30, 16, 80))
+            for values in _not_restored(job, stalled):
+                sheet.write_row(values, book.error)
+            sheet.finish()
+        file_store().put_file(key, path, XLSX)
+
+
+def _not_restored(job: ImportJob, stalled: set[int]) -> Iterator[list[Any]]:
+    """Row, customer id, email and phone (as the import left them, to find the customer) and why, chunk by chunk."""
+    paths = JobPaths(job.tenant_id, job.job_id)
+    failed = job.chunks(Phase.ROLLBACK).failed | stalled
+    for number in range(job.chunks_total):
+        recorded = file_store().get_json(paths.decision(number, Phase.APPLY))
+        if recorded is None:
+            continue
+        applied = ChunkDecision.from_json(recorded)
+        keys = {
+            item["customer_id"]: (item.get("email"), item.get("phone"))
+            for item in applied.puts
+            if item["kind"] == CUSTOMER
+        }
+        if number in failed:
+            reasons = {customer.customer_id: NOT_PROCESSED for customer in _touched(applied)}
+            rows = {customer.customer_id: customer.row for customer in _touched(applied)}
+        else:
+            rolled_back = file_store().get_json(paths.decision(number, Phase.ROLLBACK))
+            outcomes = ChunkDecision.from_json(rolled_back).outcomes if rolled_back else []
+            left_alone = [outcome for outcome in outcomes if outcome.status == LEFT_ALONE and outcome.customer_id]
+            reasons = {str(outcome.customer_id): "; ".join(outcome.errors) for outcome in left_alone}
+            rows = {str(outcome.customer_id): outcome.row for outcome in left_alone}
+        for customer_id, why in reasons.items():
+            email, phone = keys.get(customer_id, (None, None))
+            yield [rows[customer_id], customer_id, email, phone, why]
