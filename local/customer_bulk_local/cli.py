@@ -9,7 +9,7 @@
     customer-bulk rollback JOB_ID --tenant T --api URL [--json]
     customer-bulk export --tenant T [--api URL] [--scope all|page|selected|filter] [--ids ID,...]
                          [--filter "tags=vip&city=Hà Nội&search=0912"] [--format xlsx|csv] [--out DIR] [--json]
-    customer-bulk template --tenant T --format xlsx|csv --out FILE
+    customer-bulk template --tenant T --format xlsx|csv [--type customers|opening_balance] --out FILE
 
 Without --api, each command starts an embedded local stack for that one command (so confirm, cancel and rollback,
 which act on a job an earlier command made, need the --api of a running `customer-bulk serve`).
@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     template.add_argument("--email", default=DEFAULT_ADMIN)
     template.add_argument("--api", help="base URL of a running API (default: start a local stack for this command)")
     template.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    template.add_argument("--type", choices=["customers", "opening_balance"], default="customers")
     template.add_argument("--out", type=Path, help="where to save it (default: customers-template.FORMAT)")
 
     args = parser.parse_args(argv)
@@ -186,10 +187,11 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
-    out = args.out or Path(f"customers-template.{args.format}")
+    stem = "opening-balance-template" if args.type == "opening_balance" else "customers-template"
+    out = args.out or Path(f"{stem}.{args.format}")
     with _api(args.api) as base_url:
         try:
-            content = ApiClient(base_url, args.tenant, args.email).template(args.format)
+            content = ApiClient(base_url, args.tenant, args.email).template(args.format, args.type)
         except ApiError as error:
             print(f"customer-bulk: {error}", file=sys.stderr)
             return EXIT_FAILED

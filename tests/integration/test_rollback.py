@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+import customer_bulk.logic.chunks as chunks
 import functions.api.app as api_function
 from customer_bulk.clock import utc_now
 from customer_bulk.dal.customers import CustomerStore
@@ -204,3 +205,31 @@ def test_before_images_are_kept_for_the_tenants_undo_window_and_no_longer(
     with pytest.raises(ApiError) as invalid:
         api._call("PUT", "/settings", json={**settings, "undo_retention_days": 10})
     assert invalid.value.status == 422 and "must be one of 7, 14, 30, 60, 90, 180, 365 days" in invalid.value.message
+
+
+def test_a_rollback_chunk_that_keeps_failing_is_reported_and_the_rollback_still_finishes(
+    stack: Any, tenant: str, api: ApiClient, importer: Any, xlsx: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [[f"r{i}@shop.vn", "", f"R {i}", ""] for i in range(CHUNK_ROWS + 5)]
+    applied = importer(xlsx(HEADERS, rows))
+    real = chunks.rollback_chunk
+
+    def poisoned(job: Any, chunk: int, now: Any) -> Any:
+        if job.tenant_id == tenant and chunk == 0:
+            raise ValueError("this part of the rollback cannot be processed")
+        return real(job, chunk, now)
+
+    monkeypatch.setattr(chunks, "rollback_chunk", poisoned)
+    api.rollback(applied.job_id)
+    run = settle(stack, api, applied.job_id, tmp_path)
+
+    rollback = run.status["rollback"]
+    assert run.status["status"] == "rolled_back"
+    assert (rollback["removed"], rollback["not_processed"]) == (5, CHUNK_ROWS)  # chunk 1 undone, chunk 0 not
+    assert len(stored_customers(stack, tenant)) == CHUNK_ROWS
+    report = workbook_rows(ApiClient.download(rollback["report_url"], tmp_path / "rollback.xlsx"), "Left alone")
+    assert len(report) == CHUNK_ROWS + 1
+    assert report[1][0] == 2 and report[1][2] == "r0@shop.vn"
+    assert report[1][4].startswith("Not rolled back: this part of the rollback failed repeatedly")
+    assert "Not processed:" in run.emails[-1].text
+    stack.wait_until_idle()

@@ -186,3 +186,19 @@ def test_written_workbooks_keep_formulas_as_quoted_text_and_phones_intact(tmp_pa
     assert note.value == '=HYPERLINK("http://evil","x")' and note.data_type == "s" and note.quotePrefix
     assert phone.value == "+84912345678" and phone.data_type == "s" and not phone.quotePrefix
     assert zero_phone.value == "0912345678" and zero_phone.data_type == "s"
+
+
+def test_filled_rows_colour_every_cell_keep_formulas_as_text_and_carry_notes(tmp_path: Path) -> None:
+    path = tmp_path / "diff.xlsx"
+    with SafeWorkbook(path) as book:
+        sheet = book.add_sheet("Changes", ["Row", "Name", "Phone", "City"])
+        sheet.write_filled_row([2, '=HYPERLINK("http://x")', "+84912345678", ""], ["new"] * 4)
+        sheet.write_filled_row([3, "An", "0912", "Huế"], [None, None, "changed", None], {2: "Phone was: 0913"})
+        sheet.finish()
+    cells = openpyxl.load_workbook(path)["Changes"]
+    new_row = cells[2]
+    assert [cell.fill.fgColor.rgb for cell in new_row] == ["FFC6EFCE"] * 4  # the blank City cell too
+    assert new_row[1].value == '=HYPERLINK("http://x")' and new_row[1].data_type == "s" and new_row[1].quotePrefix
+    assert new_row[2].value == "+84912345678" and not new_row[2].quotePrefix
+    assert cells["C3"].fill.fgColor.rgb == "FFFFEB9C" and cells["C3"].comment.text == "Phone was: 0913"
+    assert cells["B3"].fill.fill_type is None
