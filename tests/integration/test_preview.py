@@ -8,11 +8,12 @@ from typing import Any
 import openpyxl
 import pytest
 
+import customer_bulk.logic.chunks as chunks
 import functions.api.app as api_function
 import functions.job_sweeper.app as sweeper
 from customer_bulk.clock import utc_now
 from customer_bulk_local.client import ApiClient, ApiError
-from tests.conftest import settle, stored_customers, stored_items, workbook_rows
+from tests.conftest import CHUNK_ROWS, settle, stored_customers, stored_items, workbook_rows
 
 HEADERS = ["Email", "Phone", "First Name", "City"]
 GREEN, YELLOW, RED = "FFC6EFCE", "FFFFEB9C", "FFFFC7CE"
@@ -232,3 +233,29 @@ def test_a_preview_cannot_be_rolled_back_and_an_import_cannot_be_cancelled(
     with pytest.raises(ApiError) as refused:
         api.confirm(applied.job_id)
     assert refused.value.status == 409 and "this one was not previewed" in refused.value.message
+
+
+def test_rows_the_preview_could_not_process_are_not_applied_by_the_confirm(
+    stack: Any, tenant: str, api: ApiClient, importer: Any, xlsx: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_decide = chunks.decide
+
+    def poisoned(job: Any, message: Any, now: Any) -> Any:
+        if job.tenant_id == tenant and message.chunk == 0 and message.phase == "preview":
+            raise ValueError("this part of the file cannot be previewed")
+        return real_decide(job, message, now)
+
+    monkeypatch.setattr(chunks, "decide", poisoned)
+    rows = [[f"n{i}@shop.vn", "", f"N {i}", ""] for i in range(CHUNK_ROWS + 7)]
+    previewed = importer(xlsx(HEADERS, rows), {"preview": True})
+    assert (previewed.status["preview"]["new"], previewed.status["preview"]["not_processed"]) == (7, CHUNK_ROWS)
+
+    api.confirm(previewed.job_id)
+    run = settle(stack, api, previewed.job_id, tmp_path)
+
+    assert (run.status["created"], run.status["stale"]) == (7, CHUNK_ROWS)
+    assert len(stored_customers(stack, tenant)) == 7
+    assert run.report_rows()[1][-1] == (
+        "Row 2: the preview did not get to this row (its part of the file was not processed); not applied. "
+        "Preview the file again to see the current changes"
+    )

@@ -233,3 +233,28 @@ def test_a_rollback_chunk_that_keeps_failing_is_reported_and_the_rollback_still_
     assert report[1][4].startswith("Not rolled back: this part of the rollback failed repeatedly")
     assert "Not processed:" in run.emails[-1].text
     stack.wait_until_idle()
+
+    # When the admin rolls back again once the fault is gone, the rest is undone and the counts are whole
+    monkeypatch.setattr(chunks, "rollback_chunk", real)
+    assert api.rollback(applied.job_id)["status"] == "rolling_back"
+    again = settle(stack, api, applied.job_id, tmp_path)
+    rollback = again.status["rollback"]
+    assert (rollback["removed"], rollback["not_processed"], rollback["report_url"]) == (CHUNK_ROWS + 5, 0, None)
+    assert stored_customers(stack, tenant) == {}
+    assert again.emails[-1].subject.endswith(f"0 restored, {CHUNK_ROWS + 5} removed, 0 left alone")
+
+
+def test_a_late_failure_of_the_import_phase_does_not_touch_a_rollback(
+    stack: Any, tenant: str, api: ApiClient, second_import: Any, tmp_path: Path
+) -> None:
+    api.rollback(second_import.job_id)
+    rolled_back = settle(stack, api, second_import.job_id, tmp_path)
+
+    # The import's state machine catching a failure late (its notice kept failing) reports it for its own phase only
+    failure = {"Error": "Lambda.Unknown", "Cause": "the notice could not be sent"}
+    event = {"tenant_id": tenant, "job_id": second_import.job_id, "phase": "apply", "failure": failure}
+    stack.runtime.invoke("ImportReportFunction", event)
+
+    status = api.status(second_import.job_id)
+    assert (status["status"], status["error"]) == ("rolled_back", None)
+    assert status["rollback"] == rolled_back.status["rollback"]

@@ -301,22 +301,37 @@ def test_confirming_a_preview_applies_rows_whose_customer_is_as_previewed_and_re
     table.decide([row(2, email="an@x.vn", first_name="An"), row(3, email="binh@x.vn", first_name="Bình")])
     table.decide([row(2, email="binh@x.vn", first_name="Bình Minh")])  # Bình edited after the preview: version 2
     table.decide([row(2, email="chi@x.vn", first_name="Chi")])  # Chi added after the preview
-    previewed = {2: Previewed("C001", 1), 3: Previewed("C002", 1), 4: Previewed(None, None), 5: Previewed(None, None)}
+    table.decide([row(2, email="em@x.vn", phone="+84912000001")])  # Em, with the phone the preview gave row 6
+    previewed = {
+        2: Previewed(True, "C001", 1),
+        3: Previewed(True, "C002", 1),
+        4: Previewed(True, new_keys=("email",)),
+        5: Previewed(True, new_keys=("email",)),
+        6: Previewed(True, new_keys=("email", "phone")),
+        7: Previewed(False),  # invalid in the preview (say, a balance row whose member did not exist yet)
+    }
     rows = [
         row(2, email="an@x.vn", first_name="Ân"),
         row(3, email="binh@x.vn", first_name="Bình"),
         row(4, email="chi@x.vn", first_name="Chi"),
         row(5, email="dung@x.vn", first_name="Dung"),
+        row(6, email="giang@x.vn", phone="+84912000001"),
+        row(7, email="an@x.vn", first_name="An"),
+        row(8, email="hoa@x.vn"),  # not previewed at all
     ]
     addresses = row_addresses(TENANT, rows)
     found = {a: table.items[a] for a in addresses if a in table.items}
+    found.update({item["home"]: table.items[item["home"]] for item in list(found.values()) if item["kind"] == POINTER})
 
     decision = decide_chunk(rows, CustomerView(found, addresses), confirm_context(previewed, table))
 
-    assert statuses(decision) == [Status.UPDATED, Status.STALE, Status.STALE, Status.CREATED]
+    assert statuses(decision) == [Status.UPDATED] + [Status.STALE] * 2 + [Status.CREATED] + [Status.STALE] * 3
     assert decision.outcomes[1].errors == [
         "this customer changed after the preview (version 1 then, 2 now); not applied. "
         "Preview the file again to see the current changes"
     ]
     assert decision.outcomes[2].errors[0].startswith("a customer with this email or phone was added after the preview")
+    assert decision.outcomes[4].errors[0].startswith("a customer with this email or phone was added after the preview")
+    assert decision.outcomes[5].errors[0].startswith("the preview did not show this row as one to import")
+    assert decision.outcomes[6].errors[0].startswith("the preview did not get to this row")
     assert sorted(item["pk"] for item in decision.puts) == [f"{TENANT}#E#an@x.vn", f"{TENANT}#E#dung@x.vn"]

@@ -52,14 +52,17 @@ class JobPaths:
     def chunk(self, number: int) -> str:
         return f"{self.chunks}{number:05d}.jsonl"
 
-    def decisions(self, phase: Phase = Phase.APPLY) -> str:
-        """Where a phase records its chunks' decisions (an applied one carries the before-images)."""
+    def decisions(self, phase: Phase = Phase.APPLY, run: int = 0) -> str:
+        """Where a phase (a rollback: each run of it) records its chunks' decisions; an applied one carries the
+        before-images."""
         if phase is Phase.APPLY:
             return f"{UNDO}/{self.tenant_id}/{self.job_id}/"
+        if phase is Phase.ROLLBACK:
+            return f"{self.root}{phase.value}/{run}/"
         return f"{self.root}{phase.value}/"
 
-    def decision(self, number: int, phase: Phase = Phase.APPLY) -> str:
-        return f"{self.decisions(phase)}{number:05d}.json"
+    def decision(self, number: int, phase: Phase = Phase.APPLY, run: int = 0) -> str:
+        return f"{self.decisions(phase, run)}{number:05d}.json"
 
     def report(self, file_name: str) -> str:
         return f"{self.root}reports/{file_name}"

@@ -139,24 +139,41 @@ class JobStore:
         self,
         tenant_id: str,
         job_id: str,
-        allowed_from: tuple[JobStatus, ...],
+        from_status: JobStatus,
+        run: int,
         requested_by: str,
         now: datetime,
         remove: tuple[str, ...] = (),
     ) -> ImportJob:
-        """Enter the rollback phase with empty counters (a rollback run again after a failure starts over)."""
+        """Enter run ``run`` of the rollback phase with empty counters, only if the job is still in ``from_status``
+        at the run before (so two requests cannot both start one)."""
         counters = tuple(_count_attribute(Phase.ROLLBACK, name) for name in RollbackCounts.model_fields)
-        return self.transition(
-            tenant_id,
-            job_id,
-            JobStatus.ROLLING_BACK,
-            allowed_from,
-            now,
-            remove=(*remove, *_set_attributes(Phase.ROLLBACK), *counters, "rolled_back_at", "rollback_report_key"),
-            phase=Phase.ROLLBACK.value,
-            rollback_requested_at=now.isoformat(),
-            rollback_requested_by=requested_by,
-        )
+        values = to_attributes({":to": JobStatus.ROLLING_BACK.value, ":from": from_status.value, ":previous": run - 1})
+        values.update(to_attributes({":phase": Phase.ROLLBACK.value, ":run": run, ":now": now.isoformat()}))
+        values.update(to_attributes({":by": requested_by}))
+        names = {"#status": "status", "#phase": "phase"}
+        removed = (*remove, *_set_attributes(Phase.ROLLBACK), *counters, "rolled_back_at", "rollback_report_key")
+        try:
+            response = self.client.update_item(
+                TableName=self.table,
+                Key=_key(tenant_id, _job_sort_key(job_id)),
+                UpdateExpression=(
+                    "SET #status = :to, active_status = :to, #phase = :phase, rollback_runs = :run, "
+                    "rollback_requested_at = :now, rollback_requested_by = :by, updated_at = :now "
+                    "REMOVE " + ", ".join(removed)
+                ),
+                ConditionExpression=(
+                    "#status = :from AND (rollback_runs = :previous OR attribute_not_exists(rollback_runs))"
+                ),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConflictError("The rollback was started by another request.") from None
+            raise
+        return item_to_job(from_attributes(response["Attributes"]))
 
     def count_chunk(
         self,

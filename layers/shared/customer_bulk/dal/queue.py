@@ -22,8 +22,8 @@ class ChunkQueue:
                         "MessageBody": message.model_dump_json(),
                         "MessageGroupId": message.tenant_id,
                         # A retry within SQS's 5-minute window does not enqueue a chunk twice; each phase (preview,
-                        # apply, rollback) is a pass of its own.
-                        "MessageDeduplicationId": f"{message.job_id}-{message.phase.value}-{message.chunk}",
+                        # apply, each run of a rollback) is a pass of its own.
+                        "MessageDeduplicationId": _deduplication_id(message),
                     }
                     for message in batch
                 ],
@@ -33,3 +33,7 @@ class ChunkQueue:
                     f"{entry['Id']}: {entry.get('Message', entry['Code'])}" for entry in response["Failed"]
                 )
                 raise RuntimeError(f"SQS refused chunk messages ({failed})")
+
+
+def _deduplication_id(message: ChunkMessage) -> str:
+    return f"{message.job_id}-{message.phase.value}{message.run}-{message.chunk}"

@@ -52,6 +52,7 @@ def apply_chunk(message: ChunkMessage, now: datetime) -> None:
         job is None
         or job.phase is not message.phase
         or job.status is not message.phase.running_status
+        or (message.phase is Phase.ROLLBACK and message.run != job.rollback_runs)  # an earlier run's late message
         or message.chunk in job.counted_chunks
     ):
         logger.info("Chunk already handled", extra={"job_id": message.job_id, "chunk": message.chunk})
@@ -110,14 +111,13 @@ def decide(job: ImportJob, message: ChunkMessage, now: datetime) -> ChunkDecisio
 
 
 def _previewed(job: ImportJob, chunk: int) -> dict[int, Previewed] | None:
-    """What the preview showed for each row of the chunk, when the job was previewed before being applied."""
+    """What the preview showed for each row of the chunk, when the job was previewed before being applied (none
+    for a chunk the preview never decided: it showed those rows as not processed, so they are not applied)."""
     if job.previewed_at is None:
         return None
     recorded = file_store().get_json(JobPaths(job.tenant_id, job.job_id).decision(chunk, Phase.PREVIEW))
-    if recorded is None:  # the preview never decided this chunk (it was reported as not processed)
-        return {}
-    outcomes = ChunkDecision.from_json(recorded).outcomes
-    return {outcome.row: seen for outcome in outcomes if (seen := Previewed.of(outcome)) is not None}
+    outcomes = ChunkDecision.from_json(recorded).outcomes if recorded else []
+    return {outcome.row: Previewed.of(outcome) for outcome in outcomes}
 
 
 def flow_events(job: ImportJob, decision: ChunkDecision) -> list[tuple[str, dict[str, Any]]]:
@@ -143,6 +143,8 @@ def record_failed_chunk(message: ChunkMessage, now: datetime) -> None:
     job = job_store().get(message.tenant_id, message.job_id)
     if job is None or job.phase is not message.phase or job.status is not message.phase.running_status:
         return
+    if message.phase is Phase.ROLLBACK and message.run != job.rollback_runs:
+        return
     logger.error("Chunk moved to the dead-letter queue", extra={"job_id": job.job_id, "chunk": message.chunk})
     metrics.add_metric(name="ChunksDeadLettered", unit=MetricUnit.Count, value=1)
     counts: Counts | RollbackCounts = Counts(not_processed=message.rows)
@@ -158,4 +160,4 @@ def _count(
         job.tenant_id, job.job_id, message.chunk, counts, now, phase=message.phase, failed=failed
     )
     if counted is not None and counted.all_chunks_counted:
-        start_report(counted.tenant_id, counted.job_id, message.phase)
+        start_report(counted.tenant_id, counted.job_id, message.phase, counted.rollback_runs)

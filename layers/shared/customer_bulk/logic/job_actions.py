@@ -20,8 +20,8 @@ _NOTICE = ("notified_at", "notice_message_id")
 
 
 def chunk_messages(job: ImportJob, reverse: bool = False) -> list[ChunkMessage]:
-    """A message for every chunk the job's current phase has not counted yet (a rollback goes last chunk first,
-    undoing the latest writes first)."""
+    """A message for every chunk the job's current phase (and run) has not counted yet (a rollback goes last chunk
+    first, undoing the latest writes first)."""
     paths = JobPaths(job.tenant_id, job.job_id)
     size = job.chunk_rows or get_settings().chunk_rows
     numbers = sorted(set(range(job.chunks_total)) - job.counted_chunks, reverse=reverse)
@@ -33,6 +33,7 @@ def chunk_messages(job: ImportJob, reverse: bool = False) -> list[ChunkMessage]:
             key=paths.chunk(number),
             rows=min(size, job.rows_total - number * size),
             phase=job.phase,
+            run=job.rollback_runs if job.phase is Phase.ROLLBACK else 0,
         )
         for number in numbers
     ]
@@ -47,10 +48,10 @@ def _job(tenant_id: str, job_id: str) -> ImportJob:
 
 def confirm_import(tenant_id: str, job_id: str, now: datetime) -> ImportJob:
     """Apply exactly the previewed file with the previewed options. Rows whose customer changed since the preview
-    are reported, not applied (logic.matching)."""
+    are reported, not applied (logic.matching). A repeated request changes nothing."""
     job = _job(tenant_id, job_id)
-    if job.phase is Phase.APPLY and job.previewed_at is not None and job.status is not JobStatus.PREVIEWED:
-        return job  # confirmed already: a retried request changes nothing
+    if _confirmed(job):
+        return _resend_if_running(job)
     if job.status is not JobStatus.PREVIEWED:
         raise ConflictError(_not_previewed(job))
     if job.preview_expires_at is not None and now >= job.preview_expires_at:
@@ -59,12 +60,31 @@ def confirm_import(tenant_id: str, job_id: str, now: datetime) -> ImportJob:
             f"The preview expired at {job.preview_expires_at:%Y-%m-%d %H:%M} UTC and can no longer be confirmed; "
             "import the file again."
         )
-    job = job_store().transition(
-        tenant_id, job_id, JobStatus.PROCESSING, (JobStatus.PREVIEWED,), now, remove=_NOTICE, phase=Phase.APPLY.value,
-        confirmed_at=now.isoformat(),
-    )  # fmt: skip
+    try:
+        job = job_store().transition(
+            tenant_id, job_id, JobStatus.PROCESSING, (JobStatus.PREVIEWED,), now, remove=_NOTICE,
+            phase=Phase.APPLY.value, confirmed_at=now.isoformat(),
+        )  # fmt: skip
+    except ConflictError:  # a concurrent confirm, cancel or expiry won
+        job = _job(tenant_id, job_id)
+        if _confirmed(job):
+            return job
+        raise ConflictError(_not_previewed(job)) from None
     chunk_queue().send(chunk_messages(job))
     metrics.add_metric(name="PreviewsConfirmed", unit=MetricUnit.Count, value=1)
+    return job
+
+
+def _confirmed(job: ImportJob) -> bool:
+    return job.confirmed_at is not None
+
+
+def _resend_if_running(job: ImportJob) -> ImportJob:
+    """A repeated confirm or rollback while its phase runs: send the chunks the phase has not counted yet again, in
+    case the first request stopped between changing the job and queueing them (duplicates are harmless: SQS drops
+    them within five minutes, and a counted chunk is acknowledged without effect)."""
+    if job.status is job.phase.running_status and job.phase is not Phase.PREVIEW:
+        chunk_queue().send(chunk_messages(job, reverse=job.phase is Phase.ROLLBACK))
     return job
 
 
@@ -75,9 +95,15 @@ def cancel_import(tenant_id: str, job_id: str, now: datetime) -> ImportJob:
         return job
     if job.status not in (JobStatus.PREVIEWED, JobStatus.AWAITING_UPLOAD):
         raise ConflictError(_not_cancellable(job))
-    job = job_store().transition(
-        tenant_id, job_id, JobStatus.CANCELLED, (JobStatus.PREVIEWED, JobStatus.AWAITING_UPLOAD), now
-    )
+    try:
+        job = job_store().transition(
+            tenant_id, job_id, JobStatus.CANCELLED, (JobStatus.PREVIEWED, JobStatus.AWAITING_UPLOAD), now
+        )
+    except ConflictError:
+        job = _job(tenant_id, job_id)
+        if job.status is JobStatus.CANCELLED:
+            return job
+        raise ConflictError(_not_cancellable(job)) from None
     _discard_files(job)
     metrics.add_metric(name="PreviewsCancelled", unit=MetricUnit.Count, value=1)
     return job
@@ -93,28 +119,47 @@ def expire_preview(job: ImportJob, now: datetime) -> None:
 
 
 def request_rollback(tenant_id: str, job_id: str, requested_by: str, now: datetime) -> tuple[ImportJob, bool]:
-    """(the job, whether this call started the rollback). Rolling back again is a no-op."""
+    """(the job, whether this call started a rollback). Rolling back again changes nothing, unless the last run
+    failed or could not process some customers: then it runs again (restored customers stay restored)."""
     job = _job(tenant_id, job_id)
-    if job.status in (JobStatus.ROLLING_BACK, JobStatus.ROLLED_BACK):
-        return job, False
-    rerun = job.status is JobStatus.FAILED and job.phase is Phase.ROLLBACK  # a rollback that failed: run it again
-    if not rerun and (job.status not in (JobStatus.COMPLETED, JobStatus.FAILED) or job.phase is not Phase.APPLY):
+    if job.status is JobStatus.ROLLING_BACK or (job.status is JobStatus.ROLLED_BACK and not _unfinished(job)):
+        return _resend_if_running(job), False
+    if job.phase is Phase.APPLY:
+        if job.status not in (JobStatus.COMPLETED, JobStatus.FAILED):
+            raise ConflictError(_nothing_to_undo(job))
+        if job.chunks_total == 0:
+            raise ConflictError("Nothing was imported from this file, so there is nothing to roll back.")
+    elif job.phase is not Phase.ROLLBACK:
         raise ConflictError(_nothing_to_undo(job))
-    if job.chunks_total == 0:
-        raise ConflictError("Nothing was imported from this file, so there is nothing to roll back.")
-    if job.undo_until is not None and now >= job.undo_until:
+    if job.undo_until is None:
+        raise ConflictError("This import cannot be rolled back: its previous values were not kept.")
+    if now >= job.undo_until or _before_images_missing(job):
         raise ConflictError(
             f"This import can no longer be rolled back: its previous values were kept for "
             f"{job.settings.undo_retention_days} days, until {job.undo_until:%Y-%m-%d %H:%M} UTC."
         )
-    paths = JobPaths(tenant_id, job_id)
-    if rerun:  # an earlier run's records would replay writes decided against an older state
-        file_store().delete_keys(file_store().keys_under(paths.decisions(Phase.ROLLBACK)))
-    job = job_store().start_rollback(tenant_id, job_id, (job.status,), requested_by, now, remove=_NOTICE)
+    try:
+        job = job_store().start_rollback(
+            tenant_id, job_id, job.status, job.rollback_runs + 1, requested_by, now, remove=_NOTICE
+        )
+    except ConflictError:  # a concurrent request started it
+        return _job(tenant_id, job_id), False
     chunk_queue().send(chunk_messages(job, reverse=True))
-    logger.info("Rollback started", extra={"job_id": job_id, "chunks": job.chunks_total})
+    logger.info("Rollback started", extra={"job_id": job_id, "run": job.rollback_runs, "chunks": job.chunks_total})
     metrics.add_metric(name="RollbacksStarted", unit=MetricUnit.Count, value=1)
     return job, True
+
+
+def _before_images_missing(job: ImportJob) -> bool:
+    """Whether a chunk that was applied has lost its recorded before-images (expired, or never kept)."""
+    paths = JobPaths(job.tenant_id, job.job_id)
+    kept = set(file_store().keys_under(paths.decisions(Phase.APPLY)))
+    return any(paths.decision(number) not in kept for number in job.chunks(Phase.APPLY).done)
+
+
+def _unfinished(job: ImportJob) -> bool:
+    """A finished rollback that could not process some customers (a part of it failed repeatedly)."""
+    return job.phase is Phase.ROLLBACK and job.rollback_counts.not_processed > 0
 
 
 def _discard_files(job: ImportJob) -> None:
@@ -126,6 +171,10 @@ def _discard_files(job: ImportJob) -> None:
 
 
 def _not_previewed(job: ImportJob) -> str:
+    if _confirmed(job):
+        return "This preview was confirmed already."
+    if job.status in (JobStatus.FAILED, JobStatus.REJECTED) and job.options.preview:
+        return f"The preview {job.status.value}, so there is nothing to confirm: {job.error or 'see its email'}"
     if job.status is JobStatus.EXPIRED:
         return "The preview expired and can no longer be confirmed; import the file again."
     if job.status is JobStatus.CANCELLED:

@@ -174,18 +174,21 @@ class CustomerView:
 
 @dataclass(frozen=True, slots=True)
 class Previewed:
-    """What the preview decided for a row: the customer it matched (None: a new one) at which version."""
+    """What the preview decided for a row: whether it was to be applied, the customer it matched (None: a new one)
+    at which version, and the keys a new customer was to get."""
 
-    customer_id: str | None
-    version: int | None
+    applicable: bool
+    customer_id: str | None = None
+    version: int | None = None
+    new_keys: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, outcome: RowOutcome) -> "Previewed | None":
+    def of(cls, outcome: RowOutcome) -> "Previewed":
         if outcome.status == Status.CREATED:
-            return cls(None, None)
+            return cls(True, new_keys=tuple(name for name in _KEY_PREFIX if name in outcome.changes))
         if outcome.status in (Status.UPDATED, Status.UNCHANGED, Status.SKIPPED) and outcome.customer_id:
-            return cls(outcome.customer_id, outcome.seen_version)
-        return None
+            return cls(True, outcome.customer_id, outcome.seen_version)
+        return cls(False)  # invalid, stale or not processed in the preview: not to be applied now either
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,16 +205,25 @@ class DecisionContext:
     def column(self, name: str) -> str:
         return self.column_names.get(name, name.replace("_", " ").title())
 
-    def changed_since_preview(self, row: int, target: Item | None) -> str | None:
-        """Why the row must not be applied as previewed, or None. A customer this job itself wrote since (an
-        earlier row of the same confirm) is not a change by someone else."""
-        seen = self.previewed.get(row) if self.previewed is not None else None
-        if seen is None or (target is not None and target.get("updated_by_job") == self.job_id):
+    def changed_since_preview(self, row: int, target: Item | None, taken: Iterable[str] = ()) -> str | None:
+        """Why the row must not be applied as previewed, or None (``taken``: the row's keys that belong to a
+        customer now). A customer this job itself wrote since (an earlier row of the same confirm) is not a change
+        by someone else."""
+        if self.previewed is None:
+            return None
+        seen = self.previewed.get(row)
+        if seen is None:
+            return "the preview did not get to this row (its part of the file was not processed)"
+        if not seen.applicable:
+            return "the preview did not show this row as one to import"
+        if target is not None and target.get("updated_by_job") == self.job_id:
             return None
         if target is None:
-            if seen.customer_id is None:
-                return None
-            return "the customer this row matched in the preview no longer has this email or phone"
+            if seen.customer_id is not None:
+                return "the customer this row matched in the preview no longer has this email or phone"
+            if set(seen.new_keys) & set(taken):
+                return "a customer with this email or phone was added after the preview"
+            return None
         if seen.customer_id is None:
             return "a customer with this email or phone was added after the preview"
         if target["customer_id"] != seen.customer_id:
@@ -252,6 +264,7 @@ def _decide_row(row: ValidatedRow, view: CustomerView, context: DecisionContext)
         if ref and ref not in NEW_CUSTOMER_IDS and (target is None or ref != target["customer_id"]):
             values["external_id"] = ref  # an id from another system (a Shopify export, say)
 
+    taken = [name for name, owner in (("email", by_email), ("phone", by_phone)) if owner is not None]
     # A key that already belongs to another customer is not moved: the field is skipped with a warning.
     for key_field, owner in (("email", by_email), ("phone", by_phone)):
         if owner is not None and (target is None or owner["customer_id"] != target["customer_id"]):
@@ -260,7 +273,7 @@ def _decide_row(row: ValidatedRow, view: CustomerView, context: DecisionContext)
             warnings.append(str(Issue(context.column(key_field), message)))
 
     if target is None:
-        if reason := context.changed_since_preview(row.row, None):
+        if reason := context.changed_since_preview(row.row, None, taken):
             return not_as_previewed(row.row, None, None, reason, warnings)
         if not ("email" in values or "phone" in values):
             message = "cannot create a customer: its email and phone already belong to other customers"

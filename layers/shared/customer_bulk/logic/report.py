@@ -35,14 +35,16 @@ from customer_bulk.spreadsheet.writer import XLSX, SafeWorkbook
 _ACTIVE = (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING, JobStatus.PROCESSING, JobStatus.ROLLING_BACK)
 
 
-def execution_name(job_id: str, phase: Phase) -> str:
-    """One execution per job and phase: a second start of the same one is refused."""
-    return job_id if phase is Phase.APPLY else f"{job_id}-{phase.value}"
+def execution_name(job_id: str, phase: Phase, run: int = 0) -> str:
+    """One execution per job, phase and run: a second start of the same one is refused."""
+    if phase is Phase.APPLY:
+        return job_id
+    return f"{job_id}-{phase.value}-{run}" if phase is Phase.ROLLBACK else f"{job_id}-{phase.value}"
 
 
-def start_report(tenant_id: str, job_id: str, phase: Phase = Phase.APPLY) -> None:
+def start_report(tenant_id: str, job_id: str, phase: Phase = Phase.APPLY, run: int = 0) -> None:
     import_workflow().start(
-        execution_name(job_id, phase), {"tenant_id": tenant_id, "job_id": job_id, "phase": phase.value}
+        execution_name(job_id, phase, run), {"tenant_id": tenant_id, "job_id": job_id, "phase": phase.value}
     )
 
 
@@ -73,7 +75,9 @@ def fail_job(tenant_id: str, job_id: str, cause: str, now: datetime, phase: Phas
     job = jobs.get(tenant_id, job_id)
     if job is None:
         raise NotFoundError(f"No import {job_id}.")
-    if not job.status.is_final and job.status is not JobStatus.PREVIEWED:
+    # Only the phase that failed: a later phase may have started meanwhile (a rollback while the notice retried).
+    before_split = job.status in (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING)
+    if job.phase is phase and (job.status is phase.running_status or before_split):
         logger.error("Import failed", extra={"job_id": job_id, "phase": phase.value, "cause": cause[:500]})
         error = (
             "The rollback could not be completed because of an internal error. Customers already restored stay "
@@ -84,7 +88,7 @@ def fail_job(tenant_id: str, job_id: str, cause: str, now: datetime, phase: Phas
         )
         fields: dict[str, Any] = {"error_code": "internal_error", "error": error}
         if phase is Phase.APPLY:  # what was applied can be rolled back
-            fields["undo_until"] = (now + timedelta(days=job.settings.undo_retention_days)).isoformat()
+            fields["undo_until"] = _undo_until(job).isoformat()
         job = jobs.transition(tenant_id, job_id, JobStatus.FAILED, _ACTIVE, now, **fields)
     return notice_of(job, phase)
 
@@ -145,10 +149,15 @@ def _finish(job: ImportJob, now: datetime) -> ImportJob:
         key = JobPaths(job.tenant_id, job.job_id).report(error_report_name(job.file_name))
         _write_error_report(job, key, missing)
         fields["error_report_key"] = key
-    fields["undo_until"] = (now + timedelta(days=job.settings.undo_retention_days)).isoformat()
+    fields["undo_until"] = _undo_until(job).isoformat()
     return job_store().transition(
         job.tenant_id, job.job_id, JobStatus.COMPLETED, (JobStatus.PROCESSING,), now, **fields
     )
+
+
+def _undo_until(job: ImportJob) -> datetime:
+    """S3 keeps each before-image at least the retention days from its writing, which came after the apply began."""
+    return (job.confirmed_at or job.created_at) + timedelta(days=job.settings.undo_retention_days)
 
 
 def _finish_preview(job: ImportJob, now: datetime) -> ImportJob:

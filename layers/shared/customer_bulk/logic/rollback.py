@@ -13,7 +13,8 @@ key item it touched (logic.chunks). Rolling a chunk back restores those before-i
   were in place is recognised as stale when it is imported again.
 
 The rollback of a chunk is itself decided once and recorded before any write, like an import chunk, so a crash
-half-way through replays the same writes.
+half-way through replays the same writes. A rollback run again (after a failure) decides afresh in records of its
+own: customers already restored are found as they were before the import and count as restored again.
 """
 
 import json
@@ -48,7 +49,7 @@ class TouchedCustomer:
 
 def rollback_chunk(job: ImportJob, chunk: int, now: datetime) -> RollbackCounts:
     paths = JobPaths(job.tenant_id, job.job_id)
-    key = paths.decision(chunk, Phase.ROLLBACK)
+    key = paths.decision(chunk, Phase.ROLLBACK, job.rollback_runs)
     recorded = file_store().get_json(key)
     if recorded is None:
         decision = _decide(job, chunk, now)
@@ -230,7 +231,7 @@ def _not_restored(job: ImportJob, stalled: set[int]) -> Iterator[list[Any]]:
             reasons = {customer.customer_id: NOT_PROCESSED for customer in _touched(applied)}
             rows = {customer.customer_id: customer.row for customer in _touched(applied)}
         else:
-            rolled_back = file_store().get_json(paths.decision(number, Phase.ROLLBACK))
+            rolled_back = file_store().get_json(paths.decision(number, Phase.ROLLBACK, job.rollback_runs))
             outcomes = ChunkDecision.from_json(rolled_back).outcomes if rolled_back else []
             left_alone = [outcome for outcome in outcomes if outcome.status == LEFT_ALONE and outcome.customer_id]
             reasons = {str(outcome.customer_id): "; ".join(outcome.errors) for outcome in left_alone}

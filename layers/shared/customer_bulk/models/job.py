@@ -197,6 +197,7 @@ class ImportJob(BaseModel):
     confirmed_at: datetime | None = None
     # Undo: until when the before-images are kept, and how the rollback went.
     undo_until: datetime | None = None
+    rollback_runs: int = 0  # a rollback that failed or left customers unprocessed can run again
     rollback_requested_at: datetime | None = None
     rollback_requested_by: str | None = None
     rolled_back_at: datetime | None = None
@@ -241,3 +242,4 @@ class ChunkMessage(BaseModel):
     key: str
     rows: int = Field(ge=0)
     phase: Phase = Phase.APPLY
+    run: int = Field(default=0, ge=0)  # which run of the phase (a rollback can run again)
