@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     template.add_argument("--api", help="base URL of a running API (default: start a local stack for this command)")
     template.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
     template.add_argument("--type", choices=["customers", "opening_balance"], default="customers")
-    template.add_argument("--out", type=Path, help="where to save it (default: customers-template.FORMAT)")
+    template.add_argument("--out", type=Path, help="where to save it (default: the template's own file name)")
 
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -187,14 +187,13 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
-    stem = "opening-balance-template" if args.type == "opening_balance" else "customers-template"
-    out = args.out or Path(f"{stem}.{args.format}")
     with _api(args.api) as base_url:
         try:
-            content = ApiClient(base_url, args.tenant, args.email).template(args.format, args.type)
+            content, file_name = ApiClient(base_url, args.tenant, args.email).template_file(args.format, args.type)
         except ApiError as error:
             print(f"customer-bulk: {error}", file=sys.stderr)
             return EXIT_FAILED
+    out = args.out or Path(file_name)
     out.write_bytes(content)
     print(out)
     return 0

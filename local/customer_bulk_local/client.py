@@ -1,6 +1,7 @@
 """A client of the HTTP API, doing what the web client does: create the job, POST the file to the presigned
 form, poll the job until it ends. Works against the local stack or a deployed stack alike."""
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -96,11 +97,16 @@ class ApiClient:
             time.sleep(poll_s)
 
     def template(self, file_format: str, import_type: str = "customers") -> bytes:
+        return self.template_file(file_format, import_type)[0]
+
+    def template_file(self, file_format: str, import_type: str = "customers") -> tuple[bytes, str]:
+        """The template's bytes and the file name the API gives it."""
         params = {"format": file_format, "type": import_type}
         response = self.session.get(f"{self.base_url}/imports/template", params=params, timeout=60)
         if response.status_code != 200:
             raise ApiError(response.status_code, response.text[:300])
-        return response.content
+        named = re.search(r'filename="([^"]+)"', response.headers.get("Content-Disposition", ""))
+        return response.content, named[1] if named else f"template.{file_format}"
 
     def emails(self, job_id: str) -> list[dict[str, Any]]:
         """Emails the local stack sent for the job (a deployed stack sends real ones instead)."""

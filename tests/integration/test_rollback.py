@@ -31,7 +31,13 @@ def first_import(importer: Any, xlsx: Any) -> Any:
 
 
 @pytest.fixture
-def second_import(first_import: Any, importer: Any, xlsx: Any) -> Any:
+def items_before_second(stack: Any, tenant: str, first_import: Any) -> dict[str, dict[str, Any]]:
+    """The tenant's items (customers and key pointers) as the first import left them."""
+    return {item["pk"]: item for item in stored_items(stack, tenant)}
+
+
+@pytest.fixture
+def second_import(items_before_second: Any, importer: Any, xlsx: Any) -> Any:
     """Renames An, gives Bình a phone, leaves nobody else alone, and creates Chi and Dung."""
     rows = [
         ["an@shop.vn", "0912345678", "An Nhiên", "second"],
@@ -45,16 +51,9 @@ def second_import(first_import: Any, importer: Any, xlsx: Any) -> Any:
 
 
 def test_rollback_restores_changed_customers_and_removes_created_ones(
-    stack: Any, tenant: str, api: ApiClient, first_import: Any, importer: Any, xlsx: Any, tmp_path: Path
+    stack: Any, tenant: str, api: ApiClient, items_before_second: Any, second_import: Any, tmp_path: Path
 ) -> None:
-    before = {item["pk"]: item for item in stored_items(stack, tenant)}
-    rows = [
-        ["an@shop.vn", "0912345678", "An Nhiên", "second"],
-        ["binh@shop.vn", "0903000111", "Bình", ""],
-        ["chi@shop.vn", "0987654321", "Chi", ""],
-        ["dung@shop.vn", "", "Dung", ""],
-    ]
-    second = importer(xlsx(HEADERS, rows, name="second.xlsx"))
+    before, second = items_before_second, second_import
 
     started = api.rollback(second.job_id)
     assert started["status"] == "rolling_back"

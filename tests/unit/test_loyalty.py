@@ -23,7 +23,8 @@ def test_points_follow_the_rule_and_its_rounding(amount: int, rounding: Rounding
 
 
 def test_a_rule_can_give_several_points_per_step_and_count_cents() -> None:
-    assert EarnRule(spend=10, points=3).points_for(0.3 * 100) == 9  # 30.000000000000004 in binary floating point
+    # In binary floating point 0.7 * 3 / 0.1 is 20.999999999999996 and 0.3 / 0.1 is 2.9999999999999996.
+    assert EarnRule(spend=0.1, points=3).points_for(0.7) == 21
     assert EarnRule(spend=0.1, points=1).points_for(0.3) == 3
 
 

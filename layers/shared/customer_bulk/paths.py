@@ -57,9 +57,7 @@ class JobPaths:
         before-images."""
         if phase is Phase.APPLY:
             return f"{UNDO}/{self.tenant_id}/{self.job_id}/"
-        if phase is Phase.ROLLBACK:
-            return f"{self.root}{phase.value}/{run}/"
-        return f"{self.root}{phase.value}/"
+        return f"{self.root}{phase.value}/{run}/"
 
     def decision(self, number: int, phase: Phase = Phase.APPLY, run: int = 0) -> str:
         return f"{self.decisions(phase, run)}{number:05d}.json"

@@ -1,5 +1,6 @@
 """The jobs table: import jobs and tenant settings, both under the tenant's partition (``TENANT#{id}``)."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -21,11 +22,6 @@ _COUNT_MODELS: dict[Phase, type[Counts] | type[RollbackCounts]] = {
     Phase.PREVIEW: Counts,
     Phase.ROLLBACK: RollbackCounts,
 }
-
-
-def count_attribute(phase: Phase, name: str) -> str:
-    """The job attribute that holds one count of one phase (set directly when a phase is finalised)."""
-    return _count_attribute(phase, name)
 
 
 def _count_attribute(phase: Phase, name: str) -> str:
@@ -103,12 +99,21 @@ class JobStore:
         allowed_from: tuple[JobStatus, ...],
         now: datetime,
         remove: tuple[str, ...] = (),
+        expect: Mapping[str, Any] | None = None,
+        count: tuple[Phase, str, int] | None = None,
         **fields: Any,
     ) -> ImportJob:
-        """Move a job to ``to`` only from one of ``allowed_from`` (setting ``fields``, removing ``remove``);
-        raises ConflictError otherwise."""
+        """Move a job to ``to`` only from one of ``allowed_from`` and while each ``expect`` attribute still holds
+        its value; set ``fields`` (and ``count``: one count of a phase, (phase, name, value)), remove ``remove``.
+        Raises ConflictError otherwise."""
+        if count is not None:
+            phase, name, value = count
+            fields = {**fields, _count_attribute(phase, name): value}
+        expected = dict(expect or {})
         values: dict[str, Any] = {":to": to.value, ":now": now.isoformat(), **{f":v_{k}": v for k, v in fields.items()}}
+        values.update({f":e_{k}": v for k, v in expected.items()})
         names = {"#status": "status", **{f"#f_{k}": k for k in fields}, **{f"#r_{k}": k for k in remove}}
+        names.update({f"#e_{k}": k for k in expected})
         sets = ["#status = :to", "updated_at = :now", *(f"#f_{k} = :v_{k}" for k in fields)]
         removes = [f"#r_{k}" for k in remove]
         if to.is_final:
@@ -119,12 +124,13 @@ class JobStore:
             sets.append("active_status = :to")
         remove_clause = " REMOVE " + ", ".join(removes) if removes else ""
         allowed = {f":from{i}": status.value for i, status in enumerate(allowed_from)}
+        condition = " AND ".join([f"#status IN ({', '.join(allowed)})", *(f"#e_{k} = :e_{k}" for k in expected)])
         try:
             response = self.client.update_item(
                 TableName=self.table,
                 Key=_key(tenant_id, _job_sort_key(job_id)),
                 UpdateExpression="SET " + ", ".join(sets) + remove_clause,
-                ConditionExpression=f"#status IN ({', '.join(allowed)})",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=to_attributes({**values, **allowed}),
                 ReturnValues="ALL_NEW",
@@ -148,32 +154,19 @@ class JobStore:
         """Enter run ``run`` of the rollback phase with empty counters, only if the job is still in ``from_status``
         at the run before (so two requests cannot both start one)."""
         counters = tuple(_count_attribute(Phase.ROLLBACK, name) for name in RollbackCounts.model_fields)
-        values = to_attributes({":to": JobStatus.ROLLING_BACK.value, ":from": from_status.value, ":previous": run - 1})
-        values.update(to_attributes({":phase": Phase.ROLLBACK.value, ":run": run, ":now": now.isoformat()}))
-        values.update(to_attributes({":by": requested_by}))
-        names = {"#status": "status", "#phase": "phase"}
-        removed = (*remove, *_set_attributes(Phase.ROLLBACK), *counters, "rolled_back_at", "rollback_report_key")
-        try:
-            response = self.client.update_item(
-                TableName=self.table,
-                Key=_key(tenant_id, _job_sort_key(job_id)),
-                UpdateExpression=(
-                    "SET #status = :to, active_status = :to, #phase = :phase, rollback_runs = :run, "
-                    "rollback_requested_at = :now, rollback_requested_by = :by, updated_at = :now "
-                    "REMOVE " + ", ".join(removed)
-                ),
-                ConditionExpression=(
-                    "#status = :from AND (rollback_runs = :previous OR attribute_not_exists(rollback_runs))"
-                ),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ConflictError("The rollback was started by another request.") from None
-            raise
-        return item_to_job(from_attributes(response["Attributes"]))
+        return self.transition(
+            tenant_id,
+            job_id,
+            JobStatus.ROLLING_BACK,
+            (from_status,),
+            now,
+            remove=(*remove, *_set_attributes(Phase.ROLLBACK), *counters, "rolled_back_at", "rollback_report_key"),
+            expect={"rollback_runs": run - 1},
+            phase=Phase.ROLLBACK.value,
+            rollback_runs=run,
+            rollback_requested_at=now.isoformat(),
+            rollback_requested_by=requested_by,
+        )
 
     def count_chunk(
         self,

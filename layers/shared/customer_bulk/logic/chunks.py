@@ -30,6 +30,7 @@ from customer_bulk.logic.matching import (
     decide_chunk,
     row_addresses,
 )
+from customer_bulk.logic.records import decided_once, recorded
 from customer_bulk.logic.report import start_report
 from customer_bulk.logic.rollback import customers_in, rollback_chunk
 from customer_bulk.models.job import (
@@ -42,35 +43,21 @@ from customer_bulk.models.job import (
     RollbackCounts,
 )
 from customer_bulk.observability import logger, metrics
-from customer_bulk.paths import RETENTION_TAG, JobPaths
+from customer_bulk.paths import RETENTION_TAG
 from customer_bulk.validation import RowContext, validate_row
 
 
 def apply_chunk(message: ChunkMessage, now: datetime) -> None:
     job = job_store().get(message.tenant_id, message.job_id)
-    if (
-        job is None
-        or job.phase is not message.phase
-        or job.status is not message.phase.running_status
-        or (message.phase is Phase.ROLLBACK and message.run != job.rollback_runs)  # an earlier run's late message
-        or message.chunk in job.counted_chunks
-    ):
+    if job is None or not job.expects(message):
         logger.info("Chunk already handled", extra={"job_id": message.job_id, "chunk": message.chunk})
         return
     if message.phase is Phase.ROLLBACK:
         _count(job, message, rollback_chunk(job, message.chunk, now), now)
         return
-    paths = JobPaths(message.tenant_id, message.job_id)
-    key = paths.decision(message.chunk, message.phase)
-    recorded = file_store().get_json(key)
-    if recorded is None:
-        decision = decide(job, message, now)
-        # An applied decision holds the before-images an undo needs: kept as long as the tenant's undo window.
-        tags = {RETENTION_TAG: str(job.settings.undo_retention_days)} if message.phase is Phase.APPLY else None
-        file_store().put_json(key, decision.to_json(), tags)
-    else:
-        logger.info("Replaying a recorded chunk decision", extra={"job_id": job.job_id, "chunk": message.chunk})
-        decision = ChunkDecision.from_json(recorded)
+    # An applied decision holds the before-images an undo needs: kept as long as the tenant's undo window.
+    tags = {RETENTION_TAG: str(job.settings.undo_retention_days)} if message.phase is Phase.APPLY else None
+    decision = decided_once(job, message.chunk, message.phase, lambda: decide(job, message, now), tags)
     counts = decision.counts
     if message.phase is Phase.APPLY:
         customer_store().write(decision.puts, decision.deletes)
@@ -115,9 +102,8 @@ def _previewed(job: ImportJob, chunk: int) -> dict[int, Previewed] | None:
     for a chunk the preview never decided: it showed those rows as not processed, so they are not applied)."""
     if job.previewed_at is None:
         return None
-    recorded = file_store().get_json(JobPaths(job.tenant_id, job.job_id).decision(chunk, Phase.PREVIEW))
-    outcomes = ChunkDecision.from_json(recorded).outcomes if recorded else []
-    return {outcome.row: Previewed.of(outcome) for outcome in outcomes}
+    previewed = recorded(job, chunk, Phase.PREVIEW)
+    return {outcome.row: Previewed.of(outcome) for outcome in previewed.outcomes} if previewed else {}
 
 
 def flow_events(job: ImportJob, decision: ChunkDecision) -> list[tuple[str, dict[str, Any]]]:
@@ -141,9 +127,7 @@ def record_failed_chunk(message: ChunkMessage, now: datetime) -> None:
     """A chunk that kept failing reached the dead-letter queue: its rows (a rollback: its customers) are reported
     as not processed."""
     job = job_store().get(message.tenant_id, message.job_id)
-    if job is None or job.phase is not message.phase or job.status is not message.phase.running_status:
-        return
-    if message.phase is Phase.ROLLBACK and message.run != job.rollback_runs:
+    if job is None or not job.expects(message):
         return
     logger.error("Chunk moved to the dead-letter queue", extra={"job_id": job.job_id, "chunk": message.chunk})
     metrics.add_metric(name="ChunksDeadLettered", unit=MetricUnit.Count, value=1)
@@ -160,4 +144,4 @@ def _count(
         job.tenant_id, job.job_id, message.chunk, counts, now, phase=message.phase, failed=failed
     )
     if counted is not None and counted.all_chunks_counted:
-        start_report(counted.tenant_id, counted.job_id, message.phase, counted.rollback_runs)
+        start_report(counted)

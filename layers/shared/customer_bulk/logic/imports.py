@@ -9,11 +9,11 @@ from customer_bulk.dal import file_store, job_store
 from customer_bulk.errors import BadRequestError, NotFoundError
 from customer_bulk.ids import new_id
 from customer_bulk.logic.job_actions import cancel_import, confirm_import, request_rollback
+from customer_bulk.logic.report import report_link
 from customer_bulk.models.api import CreateImportRequest, CreateImportResponse, ImportStatus, UploadForm
 from customer_bulk.models.job import ImportJob, Phase
 from customer_bulk.observability import metrics
 from customer_bulk.paths import JobPaths
-from customer_bulk.report_names import diff_report_name, error_report_name, rollback_report_name
 from customer_bulk.schema import Schema, schema_for
 from customer_bulk.settings import get_settings
 
@@ -65,17 +65,13 @@ def import_status(tenant_id: str, job_id: str) -> ImportStatus:
     return status_of(job)
 
 
+# The status's workbook links, and the phase that writes each.
+REPORTS = {"error": Phase.APPLY, "diff": Phase.PREVIEW, "rollback": Phase.ROLLBACK}
+
+
 def status_of(job: ImportJob) -> ImportStatus:
-    ttl = get_settings().report_url_ttl_s
-    reports = {
-        "error": (job.error_report_key, error_report_name(job.file_name)),
-        "diff": (job.diff_report_key, diff_report_name(job.file_name)),
-        "rollback": (job.rollback_report_key, rollback_report_name(job.file_name)),
-    }
-    urls = {
-        name: file_store().presigned_download(key, file_name, ttl) for name, (key, file_name) in reports.items() if key
-    }
-    return ImportStatus.of(job, urls)
+    links = {name: report_link(job, phase)[0] for name, phase in REPORTS.items()}
+    return ImportStatus.of(job, {name: url for name, url in links.items() if url})
 
 
 def confirm(tenant_id: str, job_id: str, now: datetime) -> ImportStatus:

@@ -33,7 +33,7 @@ def chunk_messages(job: ImportJob, reverse: bool = False) -> list[ChunkMessage]:
             key=paths.chunk(number),
             rows=min(size, job.rows_total - number * size),
             phase=job.phase,
-            run=job.rollback_runs if job.phase is Phase.ROLLBACK else 0,
+            run=job.run,
         )
         for number in numbers
     ]

@@ -8,7 +8,7 @@ from email.utils import formatdate, make_msgid
 from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.dal import mailer
-from customer_bulk.models.job import JobStatus, RollbackCounts
+from customer_bulk.models.job import Counts, JobStatus, RollbackCounts
 from customer_bulk.models.notice import Notice
 from customer_bulk.observability import metrics
 from customer_bulk.settings import get_settings
@@ -91,17 +91,7 @@ def _previewed(notice: Notice) -> RenderedNotice:
         f"Preview ready: {notice.file_name} - {counts.created:,} new, {counts.updated:,} changed, "
         f"{counts.unchanged:,} unchanged, {counts.invalid:,} invalid"
     )
-    lines = [
-        ("Rows in the file", notice.rows_total),
-        ("New customers", counts.created),
-        ("Changed customers", counts.updated),
-        ("Unchanged", counts.unchanged),
-        ("Skipped (already existed)", counts.skipped),
-        *([("Changed since the export", counts.stale)] if counts.stale else []),
-        ("Invalid", counts.invalid),
-    ]
-    if counts.not_processed:
-        lines.append(("Not processed", counts.not_processed))
+    lines = preview_lines(counts, notice.rows_total)
     deadline = f"{notice.expires_at:%Y-%m-%d %H:%M} UTC" if notice.expires_at else "the preview expires"
     advice = [
         f"Nothing has been changed yet. Confirm the import before {deadline} to apply exactly these changes, "
@@ -115,6 +105,20 @@ def _previewed(notice: Notice) -> RenderedNotice:
             notice.report_url,
         ]
     return _counts_notice(notice, subject, f'The preview of your import "{notice.file_name}" is ready.', lines, advice)
+
+
+def preview_lines(counts: Counts, rows_total: int) -> list[tuple[str, int]]:
+    """What a preview found, as the email and the diff workbook's summary both say it."""
+    lines = [
+        ("Rows in the file", rows_total),
+        ("New customers", counts.created),
+        ("Changed customers", counts.updated),
+        ("Unchanged", counts.unchanged),
+        ("Skipped (already existed)", counts.skipped),
+        *([("Changed since the export", counts.stale)] if counts.stale else []),
+        ("Invalid", counts.invalid),
+    ]
+    return lines + ([("Not processed", counts.not_processed)] if counts.not_processed else [])
 
 
 def _rolled_back(notice: Notice) -> RenderedNotice:

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from customer_bulk.dal import file_store
 from customer_bulk.logic.matching import RowOutcome, Status
+from customer_bulk.logic.records import recorded
 from customer_bulk.models.job import ImportJob, Phase
 from customer_bulk.paths import JobPaths
 
@@ -23,8 +24,8 @@ def rows_with_outcomes(job: ImportJob, stalled: set[int], phase: Phase) -> Itera
             for record in records:
                 yield record["r"], record["v"], RowOutcome(record["r"], Status.NOT_PROCESSED, errors=[reason])
             continue
-        decision = files.get_json(paths.decision(number, phase)) or {"outcomes": []}
-        outcomes = {item["row"]: RowOutcome.from_json(item) for item in decision["outcomes"]}
+        decision = recorded(job, number, phase)
+        outcomes = {outcome.row: outcome for outcome in decision.outcomes} if decision else {}
         for record in records:
             outcome = outcomes.get(record["r"]) or RowOutcome(record["r"], Status.NOT_PROCESSED, errors=[STALLED])
             yield record["r"], record["v"], outcome

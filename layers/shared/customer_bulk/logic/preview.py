@@ -10,6 +10,7 @@ from typing import Any
 
 from customer_bulk.dal import file_store
 from customer_bulk.logic.matching import RowOutcome, Status
+from customer_bulk.logic.notice import preview_lines
 from customer_bulk.logic.outcomes import rows_with_outcomes
 from customer_bulk.models.job import Counts, ImportJob, Phase
 from customer_bulk.schema import Schema, schema_for
@@ -107,15 +108,6 @@ def _shown(value: Any) -> str:
 
 def _summary(book: SafeWorkbook, rows_total: int, counts: Counts, expires_at: datetime) -> None:
     sheet = book.add_sheet("Summary", ["", "Rows"], widths=(44, 12))
-    for label, value in (
-        ("New customers", counts.created),
-        ("Changed customers", counts.updated),
-        ("Unchanged", counts.unchanged),
-        ("Skipped (already exist, not updated)", counts.skipped),
-        ("Changed since their export", counts.stale),
-        ("Invalid", counts.invalid),
-        ("Not processed", counts.not_processed),
-        ("Rows in the file", rows_total),
-    ):
+    for label, value in preview_lines(counts, rows_total):
         sheet.write_row([label, value])
     sheet.write_row([f"Nothing is written until the import is confirmed, before {expires_at:%Y-%m-%d %H:%M} UTC."])

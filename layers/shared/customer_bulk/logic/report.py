@@ -17,7 +17,6 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.dal import file_store, import_workflow, job_store
-from customer_bulk.dal.jobs import count_attribute
 from customer_bulk.errors import NotFoundError
 from customer_bulk.logic.matching import Status
 from customer_bulk.logic.outcomes import rows_with_outcomes
@@ -37,14 +36,14 @@ _ACTIVE = (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING, JobStatus.PROCESSING,
 
 def execution_name(job_id: str, phase: Phase, run: int = 0) -> str:
     """One execution per job, phase and run: a second start of the same one is refused."""
-    if phase is Phase.APPLY:
-        return job_id
-    return f"{job_id}-{phase.value}-{run}" if phase is Phase.ROLLBACK else f"{job_id}-{phase.value}"
+    return job_id if phase is Phase.APPLY else f"{job_id}-{phase.value}-{run}"
 
 
-def start_report(tenant_id: str, job_id: str, phase: Phase = Phase.APPLY, run: int = 0) -> None:
+def start_report(job: ImportJob) -> None:
+    """Report the job's current phase (and run) as it ends."""
     import_workflow().start(
-        execution_name(job_id, phase, run), {"tenant_id": tenant_id, "job_id": job_id, "phase": phase.value}
+        execution_name(job.job_id, job.phase, job.run),
+        {"tenant_id": job.tenant_id, "job_id": job.job_id, "phase": job.phase.value},
     )
 
 
@@ -93,15 +92,20 @@ def fail_job(tenant_id: str, job_id: str, cause: str, now: datetime, phase: Phas
     return notice_of(job, phase)
 
 
-def notice_of(job: ImportJob, phase: Phase = Phase.APPLY) -> Notice:
-    metrics.add_metric(name=f"Imports{job.status.value.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
-    settings = get_settings()
-    report_key, report_name = {
+def report_link(job: ImportJob, phase: Phase) -> tuple[str | None, str]:
+    """(presigned link, or None when there is none; file name) of the workbook a phase of the job wrote."""
+    key, name = {
         Phase.APPLY: (job.error_report_key, error_report_name(job.file_name)),
         Phase.PREVIEW: (job.diff_report_key, diff_report_name(job.file_name)),
         Phase.ROLLBACK: (job.rollback_report_key, rollback_report_name(job.file_name)),
     }[phase]
-    url = file_store().presigned_download(report_key, report_name, settings.report_url_ttl_s) if report_key else None
+    return (file_store().presigned_download(key, name, get_settings().report_url_ttl_s) if key else None), name
+
+
+def notice_of(job: ImportJob, phase: Phase = Phase.APPLY) -> Notice:
+    metrics.add_metric(name=f"Imports{job.status.value.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
+    settings = get_settings()
+    url, report_name = report_link(job, phase)
     return Notice(
         kind={Phase.APPLY: "import", Phase.PREVIEW: "preview", Phase.ROLLBACK: "rollback"}[phase],
         import_type=job.options.type.value,
@@ -138,7 +142,7 @@ def _close_rows(job: ImportJob, phase: Phase, counts: Counts) -> tuple[set[int],
         paths = JobPaths(job.tenant_id, job.job_id)
         unprocessed = sum(len(file_store().read_json_lines(paths.chunk(number))) for number in missing)
         counts = counts.model_copy(update={"not_processed": counts.not_processed + unprocessed})
-        fields[count_attribute(phase, "not_processed")] = counts.not_processed
+        fields["count"] = (phase, "not_processed", counts.not_processed)
         fields["notes"] = [*job.notes, f"{unprocessed:,} rows were not processed: the import stopped making progress."]
     return set(missing), counts, fields
 
@@ -178,7 +182,7 @@ def _finish_rollback(job: ImportJob, now: datetime) -> ImportJob:
     if missing:
         unprocessed = sum(len(customers_in(job, number)) for number in missing)
         counts = counts.model_copy(update={"not_processed": counts.not_processed + unprocessed})
-        fields[count_attribute(Phase.ROLLBACK, "not_processed")] = counts.not_processed
+        fields["count"] = (Phase.ROLLBACK, "not_processed", counts.not_processed)
     if counts.left_alone or counts.not_processed:
         key = JobPaths(job.tenant_id, job.job_id).report(rollback_report_name(job.file_name))
         write_rollback_report(job, key, set(missing))

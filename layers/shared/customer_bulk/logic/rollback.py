@@ -27,8 +27,8 @@ from typing import Any
 
 from customer_bulk.dal import customer_store, file_store
 from customer_bulk.logic.matching import CUSTOMER, ChunkDecision, Item, RowOutcome, Status, customer_fields
+from customer_bulk.logic.records import decided_once, recorded
 from customer_bulk.models.job import ImportJob, Phase, RollbackCounts
-from customer_bulk.paths import JobPaths
 from customer_bulk.schema import schema_for
 from customer_bulk.spreadsheet.writer import XLSX, SafeWorkbook
 
@@ -48,22 +48,15 @@ class TouchedCustomer:
 
 
 def rollback_chunk(job: ImportJob, chunk: int, now: datetime) -> RollbackCounts:
-    paths = JobPaths(job.tenant_id, job.job_id)
-    key = paths.decision(chunk, Phase.ROLLBACK, job.rollback_runs)
-    recorded = file_store().get_json(key)
-    if recorded is None:
-        decision = _decide(job, chunk, now)
-        file_store().put_json(key, decision.to_json())
-    else:
-        decision = ChunkDecision.from_json(recorded)
+    decision = decided_once(job, chunk, Phase.ROLLBACK, lambda: _decide(job, chunk, now))
     customer_store().write(decision.puts, decision.deletes)
     return _counts(decision.outcomes)
 
 
 def customers_in(job: ImportJob, chunk: int) -> list[TouchedCustomer]:
     """The customers an applied chunk created or changed (none when it never got to write)."""
-    recorded = file_store().get_json(JobPaths(job.tenant_id, job.job_id).decision(chunk, Phase.APPLY))
-    return _touched(ChunkDecision.from_json(recorded)) if recorded else []
+    applied = recorded(job, chunk, Phase.APPLY)
+    return _touched(applied) if applied else []
 
 
 def _touched(applied: ChunkDecision) -> list[TouchedCustomer]:
@@ -75,10 +68,9 @@ def _touched(applied: ChunkDecision) -> list[TouchedCustomer]:
 
 
 def _decide(job: ImportJob, chunk: int, now: datetime) -> ChunkDecision:
-    recorded = file_store().get_json(JobPaths(job.tenant_id, job.job_id).decision(chunk, Phase.APPLY))
-    if recorded is None:  # the chunk never decided anything, so it wrote nothing
+    applied = recorded(job, chunk, Phase.APPLY)
+    if applied is None:  # the chunk never decided anything, so it wrote nothing
         return ChunkDecision(outcomes=[], puts=[], deletes=[], before={})
-    applied = ChunkDecision.from_json(recorded)
     before = applied.before
     after: dict[str, Item | None] = dict.fromkeys(applied.deletes)
     after.update({item["pk"]: item for item in applied.puts})
@@ -215,13 +207,11 @@ def write_rollback_report(job: ImportJob, key: str, stalled: set[int]) -> None:
 
 def _not_restored(job: ImportJob, stalled: set[int]) -> Iterator[list[Any]]:
     """Row, customer id, email and phone (as the import left them, to find the customer) and why, chunk by chunk."""
-    paths = JobPaths(job.tenant_id, job.job_id)
     failed = job.chunks(Phase.ROLLBACK).failed | stalled
     for number in range(job.chunks_total):
-        recorded = file_store().get_json(paths.decision(number, Phase.APPLY))
-        if recorded is None:
+        applied = recorded(job, number, Phase.APPLY)
+        if applied is None:
             continue
-        applied = ChunkDecision.from_json(recorded)
         keys = {
             item["customer_id"]: (item.get("email"), item.get("phone"))
             for item in applied.puts
@@ -231,8 +221,8 @@ def _not_restored(job: ImportJob, stalled: set[int]) -> Iterator[list[Any]]:
             reasons = {customer.customer_id: NOT_PROCESSED for customer in _touched(applied)}
             rows = {customer.customer_id: customer.row for customer in _touched(applied)}
         else:
-            rolled_back = file_store().get_json(paths.decision(number, Phase.ROLLBACK, job.rollback_runs))
-            outcomes = ChunkDecision.from_json(rolled_back).outcomes if rolled_back else []
+            rolled_back = recorded(job, number, Phase.ROLLBACK)
+            outcomes = rolled_back.outcomes if rolled_back else []
             left_alone = [outcome for outcome in outcomes if outcome.status == LEFT_ALONE and outcome.customer_id]
             reasons = {str(outcome.customer_id): "; ".join(outcome.errors) for outcome in left_alone}
             rows = {str(outcome.customer_id): outcome.row for outcome in left_alone}

@@ -77,7 +77,7 @@ def split_upload(key: str, size: int, now: datetime) -> None:
             result = _write_chunks(table, mapping, job, paths, written)
     except FileRejected as rejection:
         file_store().delete_keys(written)
-        jobs.transition(
+        job = jobs.transition(
             tenant_id,
             job_id,
             JobStatus.REJECTED,
@@ -88,7 +88,7 @@ def split_upload(key: str, size: int, now: datetime) -> None:
         )
         logger.info("File rejected", extra={"job_id": job_id, "code": rejection.code})
         metrics.add_metric(name="FilesRejected", unit=MetricUnit.Count, value=1)
-        start_report(tenant_id, job_id, job.phase)
+        start_report(job)
         return
 
     job = jobs.transition(
@@ -235,4 +235,4 @@ def abandon_upload(key: str) -> None:
     if job is not None and job.status in (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING):
         logger.error("Upload could not be split", extra={"job_id": job_id})
         metrics.add_metric(name="UploadsDeadLettered", unit=MetricUnit.Count, value=1)
-        start_report(tenant_id, job_id, job.phase)
+        start_report(job)

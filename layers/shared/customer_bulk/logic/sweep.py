@@ -40,7 +40,7 @@ def finalise_stalled_jobs(now: datetime) -> int:
         job = jobs.get(tenant_id, job_id)
         if job is not None:
             logger.warning("Finalising a stalled job", extra={"job_id": job_id, "phase": job.phase.value})
-            start_report(tenant_id, job_id, job.phase, job.rollback_runs)
+            start_report(job)
     metrics.add_metric(name="StalledJobsFinalised", unit=MetricUnit.Count, value=len(stalled))
     expire_previews(now)
     return len(stalled)

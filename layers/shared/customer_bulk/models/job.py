@@ -138,9 +138,6 @@ class RollbackCounts(BaseModel):
     left_alone: int = 0  # changed by something else since the import: not overwritten, listed in the report
     not_processed: int = 0  # in a part of the rollback that failed repeatedly
 
-    def add(self, other: "RollbackCounts") -> "RollbackCounts":
-        return RollbackCounts(**{name: getattr(self, name) + getattr(other, name) for name in self.model_fields})
-
 
 class ChunkProgress(BaseModel):
     """Which chunks one phase has counted (each exactly once)."""
@@ -205,6 +202,24 @@ class ImportJob(BaseModel):
 
     def chunks(self, phase: Phase | None = None) -> ChunkProgress:
         return self.progress.get(phase or self.phase) or ChunkProgress()
+
+    def run_of(self, phase: Phase) -> int:
+        """Which run of a phase is the latest: a rollback can run again, a preview and an apply run once."""
+        return self.rollback_runs if phase is Phase.ROLLBACK else 0
+
+    @property
+    def run(self) -> int:
+        return self.run_of(self.phase)
+
+    def expects(self, message: "ChunkMessage") -> bool:
+        """Whether the message is a chunk the job's current phase and run is still waiting for (anything else is a
+        late duplicate, or belongs to a phase or run that is over)."""
+        return (
+            message.phase is self.phase
+            and message.run == self.run
+            and self.status is self.phase.running_status
+            and message.chunk not in self.counted_chunks
+        )
 
     @property
     def counted_chunks(self) -> set[int]:
