@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from customer_bulk_local.client import ApiClient
-from customer_bulk_local.emulator import LocalStack, LocalStackOptions
+from customer_bulk_local.emulator import LocalStack
+from customer_bulk_local.product import start_stack
 from customer_bulk_local.samples import people, write_xlsx
 from customer_bulk_local.template import load_template
 
@@ -104,7 +105,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         path = generate(Path(scratch) / f"bench-{args.rows}.xlsx", args.rows)
         print(f"generated {path.name}: {path.stat().st_size / 1e6:.1f} MB", file=sys.stderr)
-        stack = LocalStack(LocalStackOptions()).start()
+        stack = start_stack()
         try:
             imported = run_import(stack, path)
             status = imported["status"]

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from customer_bulk.clock import utc_now
 from customer_bulk.errors import (
@@ -16,12 +17,13 @@ from customer_bulk.errors import (
     ConflictError,
     CustomerBulkError,
     NotFoundError,
+    PreconditionFailed,
     TemporaryFailure,
 )
 from customer_bulk.logic.exports import create_export, export_status
 from customer_bulk.logic.imports import cancel, confirm, create_import, import_status, rollback
 from customer_bulk.logic.templates import build_template
-from customer_bulk.logic.tenants import replace_tenant_settings, tenant_settings
+from customer_bulk.logic.tenants import replace_tenant_settings, settings_with_etag, update_tenant_settings
 from customer_bulk.models.api import CreateImportRequest, CreateImportResponse, ImportStatus
 from customer_bulk.models.export import CreateExportRequest, ExportView
 from customer_bulk.models.tenant import TenantSettings
@@ -48,10 +50,21 @@ def caller() -> tuple[str, str]:
     return tenant, email
 
 
+def api_url() -> str:
+    """Where this API answers, for the download links of the job being started (PublicApiUrl when the API sits
+    behind a custom domain)."""
+    configured = get_settings().public_api_url
+    if configured:
+        return configured.rstrip("/")
+    event = app.current_event
+    scheme = event.headers.get("x-forwarded-proto") or "https"
+    return f"{scheme}://{event.request_context.domain_name}"
+
+
 @app.post("/imports")
 def post_import(request: Annotated[CreateImportRequest, Body()]) -> Response[CreateImportResponse]:
     tenant, email = caller()
-    created = create_import(tenant, email, request, utc_now())
+    created = create_import(tenant, email, request, api_url(), utc_now())
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created)
 
 
@@ -101,7 +114,7 @@ def _accepted(status: ImportStatus) -> Response[ImportStatus]:
 def post_export(request: Annotated[CreateExportRequest, Body()]) -> Response[ExportView]:
     """Up to 10,000 customers: written now, the answer carries the link. More: 202, the links come by email."""
     tenant, email = caller()
-    view = create_export(tenant, email, request, utc_now())
+    view = create_export(tenant, email, request, api_url(), utc_now())
     status = 201 if view.status == "completed" else 202
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=view)
 
@@ -113,15 +126,31 @@ def get_export(export_id: str) -> ExportView:
 
 
 @app.get("/settings")
-def get_settings_of_tenant() -> TenantSettings:
+def get_settings_of_tenant() -> Response[TenantSettings]:
     tenant, _ = caller()
-    return tenant_settings(tenant)
+    return _with_etag(*settings_with_etag(tenant))
 
 
 @app.put("/settings")
-def put_settings_of_tenant(settings: Annotated[TenantSettings, Body()]) -> TenantSettings:
+def put_settings_of_tenant(settings: Annotated[TenantSettings, Body()]) -> Response[TenantSettings]:
+    """Every field as sent; fields left out take their defaults. PATCH changes only what it sends."""
     tenant, _ = caller()
-    return replace_tenant_settings(tenant, settings)
+    return _with_etag(*replace_tenant_settings(tenant, settings, _if_match()))
+
+
+@app.patch("/settings")
+def patch_settings_of_tenant(changes: Annotated[dict[str, Any], Body()]) -> Response[TenantSettings]:
+    """A JSON merge patch: the fields sent change, ``null`` resets one to its default, the rest stay."""
+    tenant, _ = caller()
+    return _with_etag(*update_tenant_settings(tenant, changes, _if_match()))
+
+
+def _if_match() -> str | None:
+    return app.current_event.headers.get("if-match")
+
+
+def _with_etag(settings: TenantSettings, etag: str) -> Response[TenantSettings]:
+    return Response(200, content_types.APPLICATION_JSON, settings, headers={"ETag": etag})
 
 
 def _error(status: int, error: Exception) -> Response[dict[str, str]]:
@@ -138,6 +167,18 @@ def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
     summary = "; ".join(f"{p['field'] or 'body'}: {p['message']}" for p in problems)
     body = {"message": f"Invalid request: {summary}", "errors": problems}
     return Response(status_code=422, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.exception_handler(ValidationError)
+def _invalid_settings(error: ValidationError) -> Response[dict[str, Any]]:
+    """A merge patch whose result is not valid settings: the same answer as an invalid request body."""
+    answer: Response[dict[str, Any]] = _invalid_request(RequestValidationError(error.errors()))
+    return answer
+
+
+@app.exception_handler(PreconditionFailed)
+def _precondition_failed(error: PreconditionFailed) -> Response[dict[str, str]]:
+    return _error(412, error)
 
 
 @app.exception_handler(NotFoundError)

@@ -6,8 +6,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_bulk.clock import utc_now
-from customer_bulk.dal import job_store
-from customer_bulk.logic.notice import send_notice
+from customer_bulk.logic.notice import deliver_notice
 from customer_bulk.models.notice import Notice
 from customer_bulk.observability import logger, metrics, tracer
 
@@ -17,6 +16,4 @@ from customer_bulk.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     notice = parse(event=event, model=Notice)
-    message_id = send_notice(notice)
-    job_store().record_notice(notice.tenant_id, notice.job_id, message_id, utc_now(), kind=notice.kind)
-    return {"message_id": message_id}
+    return {"message_id": deliver_notice(notice, utc_now())}

@@ -1,6 +1,6 @@
 """customer-bulk: run the stack locally and use it the way the web client does.
 
-    customer-bulk serve [--port N]
+    customer-bulk serve [--port N] [--artifact .aws-sam/build]
     customer-bulk import FILE --tenant T [--api URL] [--json] [--match auto|email|phone|id] [--keep-existing]
                          [--trigger-flows] [--mapping FILE] [--tags add|replace] [--sheet NAME]
                          [--force] [--preview] [--type customers|opening_balance]
@@ -10,13 +10,18 @@
     customer-bulk export --tenant T [--api URL] [--scope all|page|selected|filter] [--ids ID,...]
                          [--filter "tags=vip&city=Hà Nội&search=0912"] [--format xlsx|csv] [--out DIR] [--json]
     customer-bulk template --tenant T --format xlsx|csv [--type customers|opening_balance] --out FILE
+    customer-bulk token --tenant T [--email E] --api URL [--lifetime SECONDS]
 
 Without --api, each command starts an embedded local stack for that one command (so confirm, cancel and rollback,
-which act on a job an earlier command made, need the --api of a running `customer-bulk serve`).
+which act on a job an earlier command made, need the --api of a running `customer-bulk serve`). Commands sign in
+with a token from the local stack's issuer; against a deployed API, set CUSTOMER_BULK_TOKEN to one your identity
+provider issued.
 """
 
 import argparse
 import json
+import logging
+import os
 import signal
 import sys
 import threading
@@ -27,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from customer_bulk_local.client import ApiClient, ApiError
+from customer_bulk_local.client import ApiClient, ApiError, local_token
 
 DEFAULT_ADMIN = "admin@example.com"
 EXIT_REJECTED = 2
@@ -40,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
 
     serve = commands.add_parser("serve", help="run the local stack and its HTTP API until interrupted")
     serve.add_argument("--port", type=int, default=0, help="port of the HTTP API (default: any free port)")
+    serve.add_argument(
+        "--artifact",
+        type=Path,
+        help="run every function from this `sam build` output (.aws-sam/build), each in a process of its own",
+    )
 
     run = commands.add_parser("import", help="import a customer file and wait for the outcome")
     run.add_argument("file", type=Path)
@@ -100,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
     export.add_argument("--timeout", type=float, default=1800, help="seconds to wait for an emailed export")
 
+    token = commands.add_parser("token", help="print a bearer token from a running local stack's issuer")
+    token.add_argument("--tenant", required=True)
+    token.add_argument("--email", default=DEFAULT_ADMIN)
+    token.add_argument("--api", required=True, help="base URL of the running `customer-bulk serve`")
+    token.add_argument("--lifetime", type=int, default=3600, help="seconds the token is valid")
+
     template = commands.add_parser("template", help="download the tenant's import template")
     template.add_argument("--tenant", required=True)
     template.add_argument("--email", default=DEFAULT_ADMIN)
@@ -110,9 +126,17 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return _serve(args.port)
+        return _serve(args.port, args.artifact)
     if args.command == "template":
         return _template(args)
+    if args.command == "token":
+        issued = local_token(args.api, args.tenant, args.email, args.lifetime)
+        if issued is None:
+            print(f"customer-bulk: {args.api} has no local issuer (a deployed API takes your provider's tokens)",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_FAILED
+        print(issued)
+        return 0
     if args.command == "export":
         return _export(args)
     if args.command in ("confirm", "cancel", "rollback"):
@@ -146,7 +170,7 @@ def _export_request(args: argparse.Namespace) -> dict[str, Any]:
 
 def _export(args: argparse.Namespace) -> int:
     with _api(args.api) as base_url:
-        client = ApiClient(base_url, args.tenant, args.email)
+        client = ApiClient(base_url, args.tenant, args.email, os.environ.get("CUSTOMER_BULK_TOKEN"))
         try:
             started = client.create_export(_export_request(args))
             if not args.json:
@@ -189,7 +213,8 @@ def _export(args: argparse.Namespace) -> int:
 def _template(args: argparse.Namespace) -> int:
     with _api(args.api) as base_url:
         try:
-            content, file_name = ApiClient(base_url, args.tenant, args.email).template_file(args.format, args.type)
+            client = ApiClient(base_url, args.tenant, args.email, os.environ.get("CUSTOMER_BULK_TOKEN"))
+            content, file_name = client.template_file(args.format, args.type)
         except ApiError as error:
             print(f"customer-bulk: {error}", file=sys.stderr)
             return EXIT_FAILED
@@ -199,25 +224,40 @@ def _template(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(port: int) -> int:
-    from customer_bulk_local.emulator import LocalStack, LocalStackOptions
+def _serve(port: int, artifact: Path | None = None) -> int:
+    """The API's URL on the first line, then one line per job event; logs and metrics go to a file it names."""
+    from customer_bulk_local.product import JobFeed, start_stack
 
-    stack = LocalStack(LocalStackOptions(api_port=port, run_schedules=True, function_output=sys.stderr)).start()
+    log_path = (Path("customer-bulk-output") / "serve.log").resolve()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_file = log_path.open("a", encoding="utf-8", buffering=1)
+    logging.basicConfig(stream=log_file, level=logging.INFO, force=True)
+    stack = start_stack(
+        api_port=port,
+        run_schedules=True,
+        function_output=log_file,
+        log_level="INFO",
+        artifact=artifact.resolve() if artifact else None,
+    )
     print(stack.api_url, flush=True)
     print(
-        f"Local stack running (AWS emulator at {stack.endpoint_url}). Send X-Tenant-Id and X-User-Email headers; "
-        "Ctrl-C stops it.",
+        f"Local stack running. Function logs and metrics: {log_path}. Sign in with a token: customer-bulk token "
+        f"--api {stack.api_url} --tenant T (or send X-Tenant-Id and X-User-Email). Ctrl-C stops it.",
         file=sys.stderr,
         flush=True,
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    feed = JobFeed(stack)
     try:
-        stopped.wait()
+        while not stopped.wait(0.5):
+            for line in feed.poll():
+                print(f"{datetime.now():%H:%M:%S} {line}", flush=True)
     except KeyboardInterrupt:
         pass
     finally:
         stack.stop()
+        log_file.close()
     return 0
 
 
@@ -226,9 +266,9 @@ def _api(url: str | None) -> Iterator[str]:
     if url:
         yield url
         return
-    from customer_bulk_local.emulator import LocalStack, LocalStackOptions
+    from customer_bulk_local.product import start_stack
 
-    stack = LocalStack(LocalStackOptions()).start()
+    stack = start_stack()
     try:
         yield stack.api_url
     finally:
@@ -255,7 +295,7 @@ def _import(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as error:
             return _fail(args, f"Cannot read the mapping {args.mapping}: {error}")
     with _api(args.api) as base_url:
-        client = ApiClient(base_url, args.tenant, args.email)
+        client = ApiClient(base_url, args.tenant, args.email, os.environ.get("CUSTOMER_BULK_TOKEN"))
         try:
             created = client.create_import(args.file.name, options)
             job_id = created["job_id"]
@@ -271,7 +311,7 @@ def _import(args: argparse.Namespace) -> int:
 def _act(args: argparse.Namespace) -> int:
     """confirm / cancel / rollback JOB_ID: ask, then wait for the phase it starts to end."""
     with _api(args.api) as base_url:
-        client = ApiClient(base_url, args.tenant, args.email)
+        client = ApiClient(base_url, args.tenant, args.email, os.environ.get("CUSTOMER_BULK_TOKEN"))
         try:
             getattr(client, args.command)(args.job_id)
             status = client.wait(args.job_id, timeout_s=args.timeout, on_progress=_ProgressBar(enabled=not args.json))

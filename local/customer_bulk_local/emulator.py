@@ -22,8 +22,6 @@ import threading
 import time
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, cast
@@ -37,27 +35,38 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
-from customer_bulk_local.http_api import LocalHttpApi, Route
-from customer_bulk_local.lambda_runtime import FunctionOutput, FunctionSpec, LambdaRuntime
+from customer_bulk_local.http_api import Cors, LocalHttpApi, Route
+from customer_bulk_local.iam import AccessRequest, Arns, Policy, access_denied
+from customer_bulk_local.lambda_runtime import (
+    Artifact,
+    FunctionOutput,
+    FunctionSpec,
+    LambdaRuntime,
+    current_function,
+    run_as,
+)
+from customer_bulk_local.local_issuer import LocalIssuer
+from customer_bulk_local.s3_guard import PresignedS3Guard
 from customer_bulk_local.sqs_poller import EventSource, QueuePoller
 from customer_bulk_local.template import Resolver, load_template, parameter_values
-from customer_bulk_local.tenants import DEMO_TENANTS
 
 ACCOUNT = "123456789012"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
-LOCAL_PARAMETERS = {
-    "JwtIssuer": "https://issuer.local",
-    "JwtAudience": "customer-bulk-local",
-    "SenderEmail": "imports@customer-bulk.local",
-}
 IGNORED_TYPES = {
     "AWS::SQS::QueuePolicy",  # moto does not enforce resource policies
+    # TLS only: the loopback endpoint is plain HTTP, so the bucket's deny-without-TLS statement is not applied.
+    "AWS::S3::BucketPolicy",
     "AWS::Serverless::LayerVersion",  # the layer's package is importable here already
     "AWS::Serverless::HttpApi",  # routes come from the functions' HttpApi events
     "AWS::CloudWatch::Alarm",
+    "AWS::SNS::Topic",  # where alarms go
+    "AWS::SNS::Subscription",
 }
 JOB_HEADER = "X-Customer-Bulk-Job"
+# The one credential of the local stack (access key id and secret): S3's presigned forms and links are checked
+# against it, so a tampered or forged one is refused.
+LOCAL_KEY = "local"
 
 log = logging.getLogger("customer_bulk_local")
 
@@ -73,6 +82,19 @@ class SentEmail:
 
     def as_dict(self) -> dict[str, Any]:
         return {"to": self.to, "from": self.sender, "subject": self.subject, "text": self.text, "job_id": self.job_id}
+
+
+class ProductHooks:
+    """What a product tells the generic stack (customer_bulk_local.product): none of it is needed to emulate AWS."""
+
+    def seed(self, stack: "LocalStack") -> None:
+        """Data the stack starts with, once its resources exist."""
+
+    def end_invocation(self) -> None:
+        """What ends with an invocation on Lambda but lives on in one shared process."""
+
+    def reset_clients(self) -> None:
+        """Forget AWS clients cached in this process (the endpoint changes when a stack starts or stops)."""
 
 
 @dataclass
@@ -91,6 +113,11 @@ class LocalStackOptions:
     log_level: str = "WARNING"
     # Where the functions' own stdout goes (on AWS: their log stream); None discards it.
     function_output: TextIO | None = None
+    hooks: ProductHooks = field(default_factory=ProductHooks)
+    # `sam build`'s output: run each function from it, in a worker process with Lambda's import path (slower to
+    # start; IAM is then not checked per call, see ADR 1). None: in this process, from the source tree.
+    artifact: Path | None = None
+    lambda_runtime: Path | None = None  # the runtime's own packages (default: lambda-runtime beside the build)
 
 
 class _CountingApp:
@@ -118,9 +145,10 @@ class _MotoServer(ThreadedMotoServer):
     def __init__(self) -> None:
         super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
         self.counting: _CountingApp | None = None
+        self.s3_guard = PresignedS3Guard(DomainDispatcherApplication(create_backend_app), {LOCAL_KEY: LOCAL_KEY})
 
     def _server_entry(self) -> None:
-        self.counting = _CountingApp(DomainDispatcherApplication(create_backend_app))
+        self.counting = _CountingApp(self.s3_guard)
         self._server = make_server(
             self._ip_address, self._port, self.counting, True, request_handler=MotoRequestHandler
         )
@@ -139,8 +167,12 @@ class LocalStack:
         self.runtime: LambdaRuntime | None = None
         self.api: LocalHttpApi | None = None
         self.resources: dict[str, dict[str, Any]] = {}
+        self.template: dict[str, Any] = {}
         self._saved_environ: dict[str, str | None] = {}
         self._restore: list[Any] = []
+        # Every AWS request a function made, as IAM saw it: (function, action, resource) -> count; and the refused.
+        self.iam_requests: Counter[tuple[str, str, str]] = Counter()
+        self.iam_denied: list[str] = []
 
     # ---------- lifecycle ----------
     def start(self) -> "LocalStack":
@@ -162,6 +194,8 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self.runtime is not None:
+            self.runtime.stop()
         for poller in self.pollers:
             poller.join(timeout=0.05)  # they are daemons mid long-poll; the stopping flag silences their last call
         if self.api is not None:
@@ -176,7 +210,7 @@ class LocalStack:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        _forget_aws_clients()
+        self.options.hooks.reset_clients()
         LocalStack._active = None
 
     def __enter__(self) -> "LocalStack":
@@ -196,8 +230,8 @@ class LocalStack:
             service,
             endpoint_url=self.endpoint_url,
             region_name=self.options.region,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 - moto accepts any credentials
+            aws_access_key_id=LOCAL_KEY,
+            aws_secret_access_key=LOCAL_KEY,
             config=Config(retries={"mode": "standard", "max_attempts": 3}),
         )
 
@@ -227,6 +261,11 @@ class LocalStack:
                 messages.append(sent)
         return messages
 
+    @property
+    def s3_guard(self) -> PresignedS3Guard:
+        """What the local S3 refused of presigned forms and links (``refusals``), and its clock (``now``)."""
+        return self._moto.s3_guard
+
     def request_counts(self) -> Counter[str]:
         assert self._moto.counting is not None
         return Counter(self._moto.counting.counts)
@@ -253,6 +292,20 @@ class LocalStack:
         for poller in self.pollers:
             poller.duplicate_deliveries = enabled
 
+    def authorize(self, service: str, operation: str, requests: list[AccessRequest]) -> None:
+        """Raise AccessDenied, as AWS would, when the running function's role does not allow a request."""
+        function = current_function()
+        if function is None or self.runtime is None:
+            return  # the tests' and the emulator's own calls
+        policy = self.runtime.spec(function).policy
+        for request in requests:
+            self.iam_requests[(function, request.action, request.resource)] += 1
+            if policy is not None and not policy.allows(request):
+                denied = access_denied(service, operation, function, request)
+                log.warning("Access denied: %s", denied)
+                self.iam_denied.append(str(denied))
+                raise denied
+
     def run_scheduled(self, logical_id: str) -> Any:
         assert self.runtime is not None
         return self.runtime.invoke(logical_id, {"source": "aws.events", "detail-type": "Scheduled Event"})
@@ -262,8 +315,8 @@ class LocalStack:
         """What this process needs to be "inside" the local AWS; applied after the template's own variables."""
         return {
             "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_ACCESS_KEY_ID": LOCAL_KEY,
+            "AWS_SECRET_ACCESS_KEY": LOCAL_KEY,
             "AWS_SESSION_TOKEN": None,
             "AWS_DEFAULT_REGION": self.options.region,
             "AWS_REGION": self.options.region,
@@ -287,10 +340,13 @@ class LocalStack:
         self._restore.append(_unpatch_lambda_invocation)
         _patch_sfn_retry_sleep(self.options.sfn_retry_scale, self._restore)
         _patch_dynamodb_item_serialization(self._restore)
+        _patch_dynamodb_result_copies(self._restore)
+        _patch_iam(self, self._restore)
+        _patch_thread_pools(self._restore)
         for name in ("moto", "werkzeug", "botocore", "urllib3"):
             logging.getLogger(name).setLevel(logging.ERROR)
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
-        _forget_aws_clients()
+        self.options.hooks.reset_clients()
 
     def _set_environ(self, values: dict[str, str | None]) -> None:
         for name, value in values.items():
@@ -301,9 +357,9 @@ class LocalStack:
                 os.environ[name] = value
 
     def _build(self) -> None:
-        template = load_template(self.options.template)
-        parameters = parameter_values(template, {**LOCAL_PARAMETERS, **self.options.parameters})
-        resolver = Resolver(
+        template = self.template = load_template(self.options.template)
+        parameters = parameter_values(template, self.options.parameters)
+        resolver = self._resolver = Resolver(
             parameters=parameters,
             pseudo={
                 "AWS::Region": self.options.region,
@@ -314,7 +370,7 @@ class LocalStack:
             },
         )
         resources: dict[str, dict[str, Any]] = template["Resources"]
-        unknown = {r["Type"] for r in resources.values()} - set(_BUILDERS) - IGNORED_TYPES
+        unknown = {r["Type"] for r in resources.values()} - set(_BUILDERS) - set(_NAMERS) - IGNORED_TYPES
         if unknown:
             raise ValueError(f"The local stack cannot build {sorted(unknown)}; teach it or ignore them explicitly")
         for logical_id, resource in resources.items():
@@ -335,17 +391,12 @@ class LocalStack:
                     built = _BUILDERS[resource_type](self, resolver, logical_id, resource, globals_)
                     if isinstance(built, FunctionSpec):
                         functions.append(built)
-        self.runtime = LambdaRuntime(functions, after_invoke=_drop_unpublished_metrics)
+        self.runtime = LambdaRuntime(functions, after_invoke=self.options.hooks.end_invocation)
+        self.runtime.worker_logs = self.options.function_output
         self.runtime.load_all()
         self._wire_events(functions, parameters)
         self.client("ses").verify_email_identity(EmailAddress=str(parameters["SenderEmail"]))
-        self._seed_tenants()
-
-    def _seed_tenants(self) -> None:
-        from customer_bulk.dal import job_store
-
-        for tenant_id, settings in DEMO_TENANTS.items():
-            job_store().put_tenant_settings(tenant_id, settings)
+        self.options.hooks.seed(self)
 
     def _wire_events(self, functions: list[FunctionSpec], parameters: dict[str, Any]) -> None:
         assert self.runtime is not None
@@ -376,16 +427,28 @@ class LocalStack:
                         )
                     )
                 elif event["Type"] == "HttpApi":
-                    routes.append(Route(properties["Method"].upper(), properties["Path"], spec.logical_id))
+                    open_route = (properties.get("Auth") or {}).get("Authorizer") == "NONE"
+                    routes.append(
+                        Route(properties["Method"].upper(), properties["Path"], spec.logical_id, not open_route)
+                    )
                 elif event["Type"] == "Schedule":
                     self._schedules.append((spec.logical_id, _rate_seconds(properties["Schedule"])))
                 else:
                     raise ValueError(f"The local stack cannot wire {event['Type']} events")
+        self.issuer = LocalIssuer(
+            issuer=str(parameters["JwtIssuer"]),
+            audiences=[str(audience) for audience in parameters["JwtAudience"]],
+            tenant_claim=str(parameters["TenantClaim"]),
+            email_claim=str(parameters["EmailClaim"]),
+        )
+        apis = [r for r in self.template["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi"]
+        cors = self._resolver.resolve(apis[0].get("Properties", {}).get("CorsConfiguration")) if apis else None
         self.api = LocalHttpApi(
             routes,
             self.runtime.invoke,
-            (str(parameters["TenantClaim"]), str(parameters["EmailClaim"])),
-            {"/_local/emails": self._emails_route},
+            self.issuer,
+            {("GET", "/_local/emails"): self._emails_route},
+            cors=Cors.of(cors),
             port=self.options.api_port,
         )
 
@@ -464,7 +527,43 @@ def _name_event_bus(stack: LocalStack, resolver: Resolver, logical_id: str, reso
     resolver.attributes[logical_id] = {"Arn": arn, "Name": name}
 
 
+def _name_secret(stack: LocalStack, resolver: Resolver, logical_id: str, resource: dict[str, Any]) -> None:
+    """Created while naming: its Ref is the ARN, which Secrets Manager only gives when it creates the secret."""
+    properties = resolver.resolve(resource.get("Properties", {}))
+    name = properties.get("Name") or f"{stack.options.stack_name}-{logical_id}"
+    client = stack.client("secretsmanager")
+    generate = properties.get("GenerateSecretString", {})
+    value = client.get_random_password(
+        PasswordLength=int(generate.get("PasswordLength", 32)),
+        ExcludePunctuation=bool(generate.get("ExcludePunctuation", False)),
+    )["RandomPassword"]
+    arn = client.create_secret(Name=name, SecretString=value)["ARN"]
+    stack.resources[logical_id] = {"kind": "secret", "Name": name, "Arn": arn}
+    resolver.refs[logical_id] = arn
+    resolver.attributes[logical_id] = {"Id": arn}
+
+
+def _name_role(stack: LocalStack, resolver: Resolver, logical_id: str, resource: dict[str, Any]) -> None:
+    """Not created: its statements are what ``LocalStack.authorize`` holds each function's calls to."""
+    arn = f"arn:aws:iam::{ACCOUNT}:role/{stack.options.stack_name}-{logical_id}"
+    stack.resources[logical_id] = {"kind": "role", "Name": logical_id, "Arn": arn}
+    resolver.refs[logical_id] = f"{stack.options.stack_name}-{logical_id}"
+    resolver.attributes[logical_id] = {"Arn": arn}
+
+
+def _name_log_group(stack: LocalStack, resolver: Resolver, logical_id: str, resource: dict[str, Any]) -> None:
+    """Not created (function output goes where ``LocalStackOptions.function_output`` says); roles name it."""
+    name = resolver.resolve(resource.get("Properties", {}).get("LogGroupName")) or logical_id
+    arn = f"arn:aws:logs:{stack.options.region}:{ACCOUNT}:log-group:{name}:*"
+    stack.resources[logical_id] = {"kind": "log_group", "Name": name, "Arn": arn}
+    resolver.refs[logical_id] = name
+    resolver.attributes[logical_id] = {"Arn": arn}
+
+
 _NAMERS = {
+    "AWS::IAM::Role": _name_role,
+    "AWS::Logs::LogGroup": _name_log_group,
+    "AWS::SecretsManager::Secret": _name_secret,
     "AWS::S3::Bucket": _name_bucket,
     "AWS::SQS::Queue": _name_queue,
     "AWS::DynamoDB::Table": _name_table,
@@ -569,9 +668,9 @@ def _build_function(
 ) -> FunctionSpec:
     properties = {**globals_, **resolver.resolve(resource.get("Properties", {}))}
     own_environment = resolver.resolve(resource.get("Properties", {})).get("Environment", {}).get("Variables", {})
-    if own_environment:
-        # Functions share this process's environment, so per-function variables cannot be honoured.
-        raise ValueError(f"{logical_id}: put environment variables in Globals for the local stack")
+    if own_environment and stack.options.artifact is None:
+        # In process, functions share this process's environment: per-function variables need worker processes.
+        raise ValueError(f"{logical_id}: per-function environment variables need the artifact (--artifact)")
     module = properties["CodeUri"].strip("/").replace("/", ".")
     handler_module, handler = properties["Handler"].rsplit(".", 1)
     name = stack.resources[logical_id]["Name"]
@@ -584,17 +683,60 @@ def _build_function(
         Timeout=int(properties.get("Timeout", 3)),
         MemorySize=int(properties.get("MemorySize", 128)),
     )
-    return FunctionSpec(
+    spec = FunctionSpec(
+        policy=_policy_of(stack, resolver, logical_id, resource),
         logical_id=logical_id,
         name=name,
         arn=stack.resources[logical_id]["Arn"],
         module=f"{module}.{handler_module}",
         handler=handler,
+        handler_path=properties["Handler"],
         timeout_s=int(properties.get("Timeout", 3)),
         memory_mb=int(properties.get("MemorySize", 128)),
         environment={},
         events=resolver.resolve(resource.get("Properties", {}).get("Events", {})),
     )
+    if stack.options.artifact is not None:
+        environment = {**globals_.get("Environment", {}).get("Variables", {}), **own_environment}
+        spec.artifact = _artifact_of(stack, logical_id, spec, {k: str(v) for k, v in environment.items()})
+    return spec
+
+
+def _artifact_of(stack: LocalStack, logical_id: str, spec: FunctionSpec, environment: dict[str, str]) -> Artifact:
+    """The function's built folder, its layers and the runtime's packages (``sam build`` names each folder by
+    logical id), and the environment Lambda gives it: its variables, the region and its own name."""
+    build = stack.options.artifact
+    assert build is not None
+    resource = stack.template["Resources"][logical_id]
+    layers = resource.get("Properties", {}).get("Layers") or stack.template["Globals"]["Function"].get("Layers", [])
+    import_path = [
+        str(build / logical_id),
+        *(str(build / layer["Ref"] / "python") for layer in layers),
+        str(stack.options.lambda_runtime or build.parent / "lambda-runtime"),
+    ]
+    missing = [path for path in import_path if not Path(path).is_dir()]
+    if missing:
+        raise FileNotFoundError(f"{logical_id}: no built artifact at {missing} (make build)")
+    lambda_environment = {
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "LAMBDA_TASK_ROOT": import_path[0],
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+    }
+    process = {name: value for name, value in stack._process_environment().items() if value is not None}
+    return Artifact(import_path=import_path, environment={**environment, **lambda_environment, **process})
+
+
+def _policy_of(stack: LocalStack, resolver: Resolver, logical_id: str, resource: dict[str, Any]) -> Policy:
+    """The statements of the function's own role (the template gives every function one)."""
+    role = resource.get("Properties", {}).get("Role")
+    if not (isinstance(role, dict) and "Fn::GetAtt" in role):
+        raise ValueError(f"{logical_id}: give the function a Role of the template's own (the local IAM checks it)")
+    role_id = role["Fn::GetAtt"][0]
+    return Policy.of_role(resolver.resolve(stack.template["Resources"][role_id]["Properties"]))
 
 
 def _build_state_machine(
@@ -691,6 +833,31 @@ def _patch_sfn_retry_sleep(scale: float, restore: list[Any]) -> None:
 _ITEM_RESULTS = {"Query": "Items", "Scan": "Items", "BatchGetItem": "Responses", "GetItem": "Item"}
 
 
+def _patch_dynamodb_result_copies(restore: list[Any]) -> None:
+    """moto deep-copies every item a query or scan returns, then serializes the copies at once and drops them: a
+    fifth of a large export's time on the emulator. Serialized straight from the stored items, the answer is the
+    same (a unit test compares the bytes); nothing between the read and the serialization changes an item."""
+    from moto.dynamodb.models import table as table_module
+    from moto.dynamodb.models.dynamo_type import Item
+
+    real_copy = getattr(table_module, "copy")  # noqa: B009 - the module's own `import copy`
+
+    class _ResultCopies:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real_copy, name)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            if isinstance(value, Item):
+                return value
+            if isinstance(value, list) and all(isinstance(item, Item) for item in value):
+                return list(value)
+            return real_copy.deepcopy(value, memo)
+
+    setattr(table_module, "copy", _ResultCopies())  # noqa: B010
+    restore.append(lambda: setattr(table_module, "copy", real_copy))
+
+
 def _patch_dynamodb_item_serialization(restore: list[Any]) -> None:
     """moto serializes every attribute value through the service model (about 0.5 ms each), which makes reading
     back 65,000 customers take minutes. Items are already DynamoDB JSON when moto hands them over, so they are
@@ -722,40 +889,54 @@ def _patch_dynamodb_item_serialization(restore: list[Any]) -> None:
     restore.append(lambda: setattr(DynamoResult, "execute_result", original))
 
 
-def _drop_unpublished_metrics() -> None:
-    """On Lambda, each invocation flushes its metrics. Here metrics are disabled, so Powertools never flushes, and
-    one process serves every invocation: the values would pile up until its 100-value limit makes it publish
-    (which it does even when disabled, and fails without a namespace)."""
-    from customer_bulk.observability import metrics
+def _patch_iam(stack: LocalStack, restore: list[Any]) -> None:
+    """Every call a function makes, and every URL it presigns, goes through ``stack.authorize``."""
+    from botocore import client as botocore_client
+    from botocore import signers
 
-    metrics.clear_metrics()
+    arns = Arns(stack.options.region, ACCOUNT)
+    client_class: Any = botocore_client.BaseClient
+    original_call = client_class._make_api_call
+    original_url = signers.generate_presigned_url
+    original_post = signers.generate_presigned_post
+
+    def checked_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if current_function() is not None:
+            service = self.meta.service_model.service_name
+            stack.authorize(service, operation_name, arns.requests(service, operation_name, api_params))
+        return original_call(self, operation_name, api_params)
+
+    def checked_url(self: Any, *args: Any, **kwargs: Any) -> Any:
+        url = original_url(self, *args, **kwargs)
+        stack.authorize("s3", "GetObject", arns.presigned(url=url))
+        return url
+
+    def checked_post(self: Any, *args: Any, **kwargs: Any) -> Any:
+        post = original_post(self, *args, **kwargs)
+        stack.authorize("s3", "PutObject", arns.presigned(post=post))
+        return post
+
+    client_class._make_api_call = checked_call
+    signers.generate_presigned_url = checked_url
+    signers.generate_presigned_post = checked_post
+
+    def undo() -> None:
+        client_class._make_api_call = original_call
+        signers.generate_presigned_url = original_url
+        signers.generate_presigned_post = original_post
+
+    restore.append(undo)
 
 
-def _forget_aws_clients() -> None:
-    """Our data-access layer caches clients per process: drop them when the endpoint changes."""
-    from customer_bulk import dal, settings
-    from customer_bulk.dal import clients
+def _patch_thread_pools(restore: list[Any]) -> None:
+    """Work a function hands to a thread pool still runs as that function (for its logs and its IAM role)."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    clients.aws_client.cache_clear()
-    settings.get_settings.cache_clear()
-    for factory in (
-        dal.customer_store,
-        dal.job_store,
-        dal.file_store,
-        dal.chunk_queue,
-        dal.import_workflow,
-        dal.export_workflow,
-        dal.exporter,
-        dal.mailer,
-        dal.flow_bus,
-    ):
-        factory.cache_clear()
+    original = ThreadPoolExecutor.submit
 
+    def submit(self: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        function = current_function()
+        return original(self, run_as(function, fn) if function else fn, *args, **kwargs)
 
-@contextmanager
-def local_stack(**options: Any) -> Iterator[LocalStack]:
-    stack = LocalStack(LocalStackOptions(**options)).start()
-    try:
-        yield stack
-    finally:
-        stack.stop()
+    ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]
+    restore.append(lambda: setattr(ThreadPoolExecutor, "submit", original))

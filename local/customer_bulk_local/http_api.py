@@ -1,8 +1,13 @@
 """API Gateway (HTTP API, payload 2.0) in front of the template's routes, on 127.0.0.1.
 
-On AWS a JWT authorizer verifies the token and passes its claims; locally the caller names its tenant and email in
-the ``X-Tenant-Id`` and ``X-User-Email`` headers and they become those claims. Routes come from the functions'
-``HttpApi`` events in the template. ``/_local/...`` routes serve the local stack itself (sent emails).
+As on AWS: routes come from the functions' ``HttpApi`` events; a route behind the JWT authorizer needs an
+``Authorization: Bearer`` token, verified (signature, issuer, audience, expiry) by ``LocalIssuer`` and passed on as
+claims, or it is answered 401 without reaching the function; CORS follows the template's ``CorsConfiguration``
+(preflights answered by the gateway itself, Access-Control headers on every answer to an allowed origin).
+
+A local shortcut, documented as such: ``X-Tenant-Id`` and ``X-User-Email`` headers stand in for a token (curl,
+scripts). They are not among the allowed CORS headers, so a browser app cannot come to depend on them.
+``/_local/...`` routes serve the local stack itself (sent emails, the issuer's token endpoint and JWKS).
 """
 
 import base64
@@ -19,8 +24,63 @@ from urllib.parse import parse_qsl
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from customer_bulk_local.local_issuer import LocalIssuer, Unauthorized
+
 TENANT_HEADER = "X-Tenant-Id"
 EMAIL_HEADER = "X-User-Email"
+
+
+@dataclass(frozen=True)
+class Cors:
+    """The HttpApi's CorsConfiguration."""
+
+    origins: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()
+    expose: tuple[str, ...] = ()
+    max_age: int | None = None
+
+    @classmethod
+    def of(cls, configuration: dict[str, Any] | None) -> "Cors | None":
+        if not configuration:
+            return None
+        return cls(
+            origins=tuple(configuration.get("AllowOrigins", [])),
+            methods=tuple(method.upper() for method in configuration.get("AllowMethods", [])),
+            headers=tuple(header.lower() for header in configuration.get("AllowHeaders", [])),
+            expose=tuple(configuration.get("ExposeHeaders", [])),
+            max_age=int(configuration["MaxAge"]) if "MaxAge" in configuration else None,
+        )
+
+    def allowed_origin(self, origin: str | None) -> str | None:
+        if not origin:
+            return None
+        return "*" if "*" in self.origins else (origin if origin in self.origins else None)
+
+    def preflight(self, request: Request) -> Response:
+        """API Gateway answers a preflight itself: 204, with the CORS headers only when the origin, the method and
+        every requested header are allowed."""
+        response = Response(status=204)
+        origin = self.allowed_origin(request.headers.get("Origin"))
+        method = (request.headers.get("Access-Control-Request-Method") or "").upper()
+        asked = [h.strip().lower() for h in request.headers.get("Access-Control-Request-Headers", "").split(",")]
+        headers_ok = "*" in self.headers or all(h in self.headers for h in asked if h)
+        if origin and ("*" in self.methods or method in self.methods) and headers_ok:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Methods"] = ",".join(self.methods)
+            if self.headers:
+                response.headers["Access-Control-Allow-Headers"] = ",".join(self.headers)
+            if self.max_age is not None:
+                response.headers["Access-Control-Max-Age"] = str(self.max_age)
+        return response
+
+    def decorate(self, request: Request, response: Response) -> Response:
+        origin = self.allowed_origin(request.headers.get("Origin"))
+        if origin:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            if self.expose:
+                response.headers["Access-Control-Expose-Headers"] = ",".join(self.expose)
+        return response
 
 
 @dataclass
@@ -28,6 +88,7 @@ class Route:
     method: str
     path: str  # as in the template: /imports/{job_id}
     function: str  # logical id
+    authorized: bool = True  # behind the API's JWT authorizer (False: the route's Auth names no authorizer)
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -39,15 +100,21 @@ class LocalHttpApi:
         self,
         routes: list[Route],
         invoke: Callable[[str, Any], Any],
-        claims: tuple[str, str],
-        local_routes: dict[str, Callable[[Request], Any]],
+        issuer: LocalIssuer,
+        local_routes: dict[tuple[str, str], Callable[[Request], Any]],
+        cors: Cors | None = None,
         port: int = 0,
     ) -> None:
         # API Gateway prefers a static route to a parameterised one (/imports/template before /imports/{job_id}).
         self.routes = sorted(routes, key=lambda route: route.path.count("{"))
         self.invoke = invoke
-        self.tenant_claim, self.email_claim = claims
-        self.local_routes = local_routes
+        self.issuer = issuer
+        self.cors = cors
+        self.local_routes = {
+            ("GET", "/_local/issuer/.well-known/jwks.json"): lambda _: issuer.jwks(),
+            ("POST", "/_local/issuer/token"): self._issue_token,
+            **local_routes,
+        }
         self._server: BaseWSGIServer = make_server("127.0.0.1", port, self._app, threaded=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-http-api", daemon=True
@@ -67,26 +134,46 @@ class LocalHttpApi:
 
     def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
+        if self.cors is not None and request.method == "OPTIONS" and "Origin" in request.headers:
+            return self.cors.preflight(request)(environ, start_response)
         response = self._respond(request)
+        if self.cors is not None:
+            response = self.cors.decorate(request, response)
         return response(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
-        if request.path in self.local_routes and request.method == "GET":
-            return _json(200, self.local_routes[request.path](request))
+        local = self.local_routes.get((request.method, request.path))
+        if local is not None:
+            return _json(200, local(request))
         for route in self.routes:
             match = route.pattern.match(request.path)
             if match and route.method == request.method:
-                tenant, email = request.headers.get(TENANT_HEADER), request.headers.get(EMAIL_HEADER)
-                if not tenant or not email:
-                    return _json(401, {"message": f"Unauthorized: send {TENANT_HEADER} and {EMAIL_HEADER}"})
-                event = self._event(
-                    request, route, match.groupdict(), {self.tenant_claim: tenant, self.email_claim: email}
-                )
+                claims = None
+                if route.authorized:
+                    try:
+                        claims = self._claims(request)
+                    except Unauthorized:
+                        return _json(401, {"message": "Unauthorized"})
+                event = self._event(request, route, match.groupdict(), claims)
                 return self._response(self.invoke(route.function, event))
         return _json(404, {"message": "Not Found"})
 
+    def _claims(self, request: Request) -> dict[str, str]:
+        """The JWT authorizer's claims; the local header shortcut only when no token is sent at all."""
+        authorization = request.headers.get("Authorization")
+        tenant, email = request.headers.get(TENANT_HEADER), request.headers.get(EMAIL_HEADER)
+        if authorization is None and tenant and email:
+            return {self.issuer.tenant_claim: tenant, self.issuer.email_claim: email}
+        return self.issuer.verify(authorization)
+
+    def _issue_token(self, request: Request) -> dict[str, Any]:
+        asked = request.get_json(silent=True) or {}
+        tenant, email = str(asked.get("tenant") or ""), str(asked.get("email") or "")
+        lifetime = int(asked.get("lifetime_s") or 3600)
+        return {"token": self.issuer.token(tenant, email, lifetime), "token_type": "Bearer", "expires_in": lifetime}
+
     def _event(
-        self, request: Request, route: Route, path_parameters: dict[str, str], claims: dict[str, str]
+        self, request: Request, route: Route, path_parameters: dict[str, str], claims: dict[str, str] | None
     ) -> dict[str, Any]:
         body = request.get_data(as_text=True)
         now = time.time()
@@ -96,7 +183,13 @@ class LocalHttpApi:
             "routeKey": route_key,
             "rawPath": request.path,
             "rawQueryString": request.query_string.decode(),
-            "headers": {key.lower(): value for key, value in request.headers.items()},
+            "headers": {
+                **{key.lower(): value for key, value in request.headers.items()},
+                # What API Gateway adds: how the client reached it (download links are built from these).
+                "x-forwarded-for": request.remote_addr or "127.0.0.1",
+                "x-forwarded-port": str(request.server[1]) if request.server else "80",
+                "x-forwarded-proto": request.scheme,
+            },
             "queryStringParameters": dict(parse_qsl(request.query_string.decode())) or None,
             "pathParameters": path_parameters or None,
             "requestContext": {
@@ -116,7 +209,7 @@ class LocalHttpApi:
                 "stage": "$default",
                 "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
                 "timeEpoch": int(now * 1000),
-                "authorizer": {"jwt": {"claims": claims, "scopes": None}},
+                **({"authorizer": {"jwt": {"claims": claims, "scopes": None}}} if claims is not None else {}),
             },
             "body": body or None,
             "isBase64Encoded": False,

@@ -1,17 +1,26 @@
-"""Running the template's functions in this process, the way Lambda would run them.
+"""Running the template's functions the way Lambda would run them: one invocation at a time per function (a
+function's module state, Powertools' resolver and batch processor, belongs to one execution environment).
 
-Each function gets its handler from CodeUri + Handler (``functions/api/`` + ``app.lambda_handler`` ->
-``functions.api.app.lambda_handler``), a Lambda context, and one invocation at a time: a function's module state
-(Powertools' resolver and batch processor) belongs to one execution environment, as on AWS.
+- In this process (the default, fast): the handler from CodeUri + Handler (``functions/api/`` +
+  ``app.lambda_handler`` -> ``functions.api.app.lambda_handler``) imported from the source tree.
+- From the built artifact: each function in a worker process of its own (``lambda_worker``), whose import path is
+  only what Lambda's runtime gives (the function's built folder, its layers, the runtime's packages) and whose
+  environment is the function's own (Globals + its Environment). What the artifact lacks fails there.
 """
 
 import importlib
+import json
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
+
+from customer_bulk_local.iam import Policy
 
 
 @dataclass
@@ -19,12 +28,31 @@ class FunctionSpec:
     logical_id: str
     name: str  # physical name
     arn: str
-    module: str
+    module: str  # in process: the handler's module by package path (functions.api.app)
     handler: str
+    handler_path: str  # as the template writes it (app.lambda_handler): a worker imports it from the function folder
     timeout_s: int
     memory_mb: int
     environment: dict[str, str]
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    policy: Policy | None = None  # its role's statements (None: not enforced)
+    artifact: "Artifact | None" = None  # run from the built artifact in a worker process
+
+
+@dataclass
+class Artifact:
+    """Where a function's built code is, and the environment Lambda gives it."""
+
+    import_path: list[str]  # the function's folder, its layers' python/ folders, the runtime's packages
+    environment: dict[str, str]
+
+
+class FunctionError(Exception):
+    """A function run in a worker raised: its type and message, as Lambda reports them."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(f"{error.get('errorType')}: {error.get('errorMessage')}")
+        self.error = error
 
 
 class LambdaContext:
@@ -45,6 +73,25 @@ class LambdaContext:
 
 
 _running = threading.local()
+
+
+def current_function() -> str | None:
+    """The logical id of the function this thread is running, if any."""
+    return getattr(_running, "function", None)
+
+
+def run_as(function: str | None, work: Callable[..., Any]) -> Callable[..., Any]:
+    """``work`` as the given function runs it, in whatever thread (a function's worker threads act with its role:
+    s3transfer moves files in threads of its own)."""
+
+    def bound(*args: Any, **kwargs: Any) -> Any:
+        outer, _running.function = current_function(), function
+        try:
+            return work(*args, **kwargs)
+        finally:
+            _running.function = outer
+
+    return bound
 
 
 class FunctionOutput:
@@ -74,12 +121,16 @@ class LambdaRuntime:
         self._by_name = {spec.name: spec for spec in functions}
         self._locks = {spec.logical_id: threading.Lock() for spec in functions}
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
+        self._workers: dict[str, WorkerProcess] = {}
+        self.worker_logs: TextIO | None = None  # where workers' output goes (their log streams)
         self.invocations: dict[str, int] = {spec.logical_id: 0 for spec in functions}
 
     def load_all(self) -> None:
-        """Import every handler now, in one thread, as Lambda's init phase would (concurrent first imports race)."""
+        """Import every in-process handler now, in one thread, as Lambda's init phase would (concurrent first
+        imports race). Workers start on their first invocation."""
         for spec in self.functions.values():
-            self._handler(spec)
+            if spec.artifact is None:
+                self._handler(spec)
 
     def spec(self, name_or_logical_id: str) -> FunctionSpec:
         spec = self.functions.get(name_or_logical_id) or self._by_name.get(name_or_logical_id)
@@ -89,6 +140,10 @@ class LambdaRuntime:
 
     def invoke(self, name_or_logical_id: str, event: Any) -> Any:
         spec = self.spec(name_or_logical_id)
+        if spec.artifact is not None:
+            with self._locks[spec.logical_id]:
+                self.invocations[spec.logical_id] += 1
+                return self._worker(spec).invoke(event)
         handler = self._handler(spec)
         with self._locks[spec.logical_id]:
             self.invocations[spec.logical_id] += 1
@@ -100,8 +155,94 @@ class LambdaRuntime:
                 if self.after_invoke is not None:
                     self.after_invoke()
 
+    def stop(self) -> None:
+        for worker in self._workers.values():
+            worker.stop()
+
     def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
         if spec.logical_id not in self._handlers:
             module = importlib.import_module(spec.module)
             self._handlers[spec.logical_id] = getattr(module, spec.handler)
         return self._handlers[spec.logical_id]
+
+    def _worker(self, spec: FunctionSpec) -> "WorkerProcess":
+        worker = self._workers.get(spec.logical_id)
+        if worker is None or not worker.alive:
+            worker = self._workers[spec.logical_id] = WorkerProcess(spec, self.worker_logs)
+        return worker
+
+
+class WorkerProcess:
+    """A function's execution environment as a process: started on first use (its init phase), fed one event per
+    line, killed and replaced when an invocation outlives the function's timeout (as Lambda does)."""
+
+    BOOTSTRAP = Path(__file__).with_name("lambda_worker.py")
+
+    def __init__(self, spec: FunctionSpec, logs: TextIO | None) -> None:
+        assert spec.artifact is not None
+        self.spec = spec
+        environment = {**spec.artifact.environment, "LOCAL_LAMBDA_PATH": json.dumps(spec.artifact.import_path)}
+        self.process = subprocess.Popen(  # noqa: S603 - our interpreter, our bootstrap, the template's handler
+            [sys.executable, "-I", "-S", str(self.BOOTSTRAP), spec.handler_path],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            env=environment,
+            cwd=spec.artifact.import_path[0],
+        )
+        self._logs = threading.Thread(target=self._pump_logs, args=(logs,), name=f"logs-{spec.logical_id}", daemon=True)
+        self._logs.start()
+        ready = self._reply(timeout_s=120)
+        if "init_error" in ready:
+            self.stop()
+            raise FunctionError(ready["init_error"])
+        if logs is not None:
+            logs.write(f"[{spec.logical_id}] INIT {spec.handler_path} from {spec.artifact.import_path[0]}\n")
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def invoke(self, event: Any) -> Any:
+        context = LambdaContext(self.spec)
+        fields = {
+            "function_name": context.function_name,
+            "invoked_function_arn": context.invoked_function_arn,
+            "memory_limit_in_mb": context.memory_limit_in_mb,
+            "aws_request_id": context.aws_request_id,
+            "log_group_name": context.log_group_name,
+            "timeout_s": self.spec.timeout_s,
+        }
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps({"event": event, "context": fields}) + "\n")
+        self.process.stdin.flush()
+        reply = self._reply(timeout_s=self.spec.timeout_s)
+        if "error" in reply:
+            raise FunctionError(reply["error"])
+        return reply["result"]
+
+    def stop(self) -> None:
+        if self.alive:
+            self.process.kill()
+        self.process.wait(timeout=10)
+
+    def _reply(self, timeout_s: float) -> dict[str, Any]:
+        answer: list[str] = []
+        reader = threading.Thread(target=lambda: answer.append(self.process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+        reader.start()
+        reader.join(timeout_s)
+        if not answer or not answer[0]:
+            self.stop()
+            if reader.is_alive():
+                raise TimeoutError(f"{self.spec.name}: Task timed out after {timeout_s:.2f} seconds")
+            raise FunctionError({"errorType": "Runtime.ExitError", "errorMessage": f"{self.spec.name} exited"})
+        reply: dict[str, Any] = json.loads(answer[0])
+        return reply
+
+    def _pump_logs(self, logs: TextIO | None) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            if logs is not None:
+                logs.write(f"[{self.spec.logical_id}] {line}")

@@ -96,3 +96,71 @@ def test_a_tenant_reads_and_replaces_its_settings(stack: Any, api: ApiClient, te
     response = requests.put(f"{stack.api_url}/settings", json=broken, headers=headers, timeout=30)
     assert response.status_code == 422
     assert "enum without allowed values" in response.text
+
+
+def test_a_tenant_cannot_raise_a_protective_limit_past_the_deployments_ceiling(stack: Any, tenant: str) -> None:
+    headers = {"X-Tenant-Id": tenant, "X-User-Email": ADMIN}
+    current = requests.get(f"{stack.api_url}/settings", headers=headers, timeout=30).json()
+
+    raised = requests.put(
+        f"{stack.api_url}/settings",
+        json={**current, "max_file_mb": 1024, "max_compression_ratio": 1e9},
+        headers=headers,
+        timeout=30,
+    )
+    assert raised.status_code == 400
+    message = raised.json()["message"]
+    assert "max_file_mb 1024 is above this deployment's ceiling of 80 MB (MaxFileMbCeiling)" in message
+    assert "max_compression_ratio 1e+09 is above this deployment's ceiling of 100x" in message
+    patched = requests.patch(f"{stack.api_url}/settings", json={"max_rows": 30_001}, headers=headers, timeout=30)
+    assert patched.status_code == 400 and "ceiling of 30000 rows (MaxRowsCeiling)" in patched.json()["message"]
+    assert requests.get(f"{stack.api_url}/settings", headers=headers, timeout=30).json() == current
+
+    lowered = requests.patch(f"{stack.api_url}/settings", json={"max_file_mb": 5}, headers=headers, timeout=30)
+    assert lowered.status_code == 200 and lowered.json()["max_file_mb"] == 5
+
+
+def test_a_patch_changes_only_what_it_sends_and_a_stale_etag_is_refused(stack: Any, tenant: str) -> None:
+    headers = {"X-Tenant-Id": tenant, "X-User-Email": ADMIN}
+    danish = {"default_region": "DK", "name_order": "given_first", "genders": ["Mand", "Kvinde"]}
+    first = requests.patch(f"{stack.api_url}/settings", json=danish, headers=headers, timeout=30)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    assert requests.get(f"{stack.api_url}/settings", headers=headers, timeout=30).headers["ETag"] == etag
+
+    # One field, with the ETag just read: the region, name order and genders stay.
+    second = requests.patch(
+        f"{stack.api_url}/settings",
+        json={"preview_hours": 48, "earn_rule": {"points": 2}},
+        headers={**headers, "If-Match": etag},
+        timeout=30,
+    )
+    assert second.status_code == 200 and second.headers["ETag"] != etag
+    settings = second.json()
+    assert (settings["default_region"], settings["name_order"], settings["genders"]) == (
+        "DK",
+        "given_first",
+        ["Mand", "Kvinde"],
+    )
+    assert (settings["preview_hours"], settings["earn_rule"]) == (
+        48,
+        {"spend": 100000, "points": 2, "rounding": "down"},
+    )
+
+    # Another admin still holding the first ETag is told, and changes nothing.
+    stale = requests.patch(
+        f"{stack.api_url}/settings", json={"genders": ["M", "K"]}, headers={**headers, "If-Match": etag}, timeout=30
+    )
+    assert stale.status_code == 412 and "changed since you read them" in stale.json()["message"]
+    assert requests.get(f"{stack.api_url}/settings", headers=headers, timeout=30).json()["genders"] == [
+        "Mand",
+        "Kvinde",
+    ]
+
+    # null resets one field to its default; a value that is not valid is refused naming the field.
+    reset = requests.patch(f"{stack.api_url}/settings", json={"genders": None}, headers=headers, timeout=30)
+    assert reset.json()["genders"] == ["Nam", "Nữ", "Khác"] and reset.json()["default_region"] == "DK"
+    invalid = requests.patch(f"{stack.api_url}/settings", json={"preview_hours": 0}, headers=headers, timeout=30)
+    assert invalid.status_code == 422 and invalid.json()["errors"][0]["field"] == "preview_hours"
+    unknown = requests.patch(f"{stack.api_url}/settings", json={"max_rowz": 5}, headers=headers, timeout=30)
+    assert unknown.status_code == 400 and "Unknown settings (max_rowz)" in unknown.json()["message"]

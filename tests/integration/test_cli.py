@@ -1,12 +1,16 @@
-"""The customer-bulk command, run the way a person runs it: a fresh process with its own embedded stack."""
+"""The customer-bulk command, run the way a person runs it: a fresh process. One test lets the command start its
+own embedded stack (as `make demo` does); the others point it at the tests' running stack with --api, as a person
+does with `customer-bulk serve`, so that each command does not pay for a stack of its own."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+import requests
 
 CLI = Path(sys.executable).with_name("customer-bulk")
 
@@ -37,43 +41,49 @@ def test_import_json_prints_one_object_with_the_outcome_the_email_and_the_report
     assert rows[1][0] == "nope"
 
 
-def test_a_rejected_file_exits_non_zero_with_the_reason(csv_file: Any, tmp_path: Path) -> None:
+def test_a_rejected_file_exits_non_zero_with_the_reason(stack: Any, tenant: str, csv_file: Any, tmp_path: Path) -> None:
     path = csv_file(["Name", "City"], [["An", "Huế"]])
-    done = run("import", str(path), "--tenant", "acme", "--json", cwd=tmp_path)
+    done = run("import", str(path), "--tenant", tenant, "--api", stack.api_url, "--json", cwd=tmp_path)
     assert done.returncode == 2
     result = json.loads(done.stdout)
     assert result["status"] == "rejected"
     assert result["error"].startswith("The file has no Email or Phone column")
 
-    human = run("import", str(path), "--tenant", "acme", cwd=tmp_path)
+    human = run("import", str(path), "--tenant", tenant, "--api", stack.api_url, cwd=tmp_path)
     assert human.returncode == 2
     assert "Rejected: The file has no Email or Phone column" in human.stderr
 
 
-def test_serve_prints_the_api_url_first(tmp_path: Path) -> None:
+def test_serve_prints_the_api_url_first_then_one_line_per_job_event(tmp_path: Path) -> None:
     server = subprocess.Popen(
         [str(CLI), "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
     )
     try:
         assert server.stdout is not None
         first_line = server.stdout.readline().strip()
-        assert first_line.startswith("http://127.0.0.1:")
-        import requests
-
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", first_line)
+        token = run("token", "--tenant", "acme", "--email", "a@shop.vn", "--api", first_line, cwd=tmp_path)
+        assert token.returncode == 0, token.stderr
         response = requests.post(
             f"{first_line}/imports",
             json={"file_name": "c.csv"},
-            headers={"X-Tenant-Id": "acme", "X-User-Email": "a@shop.vn"},
+            headers={"Authorization": f"Bearer {token.stdout.strip()}"},
             timeout=30,
         )
         assert response.status_code == 201
+        event = server.stdout.readline().strip()
+        assert re.fullmatch(rf"\d\d:\d\d:\d\d import {response.json()['job_id']} acme c\.csv: awaiting_upload", event)
+        assert (tmp_path / "customer-bulk-output" / "serve.log").is_file()  # where logs and metrics went
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def test_template_and_an_explicit_mapping_from_the_command_line(csv_file: Any, tmp_path: Path) -> None:
-    done = run("template", "--tenant", "demo", "--format", "xlsx", "--out", str(tmp_path / "t.xlsx"), cwd=tmp_path)
+def test_template_and_an_explicit_mapping_from_the_command_line(
+    stack: Any, tenant: str, csv_file: Any, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "t.xlsx")
+    done = run("template", "--tenant", "demo", "--api", stack.api_url, "--format", "xlsx", "--out", out, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     titles = [cell.value for cell in openpyxl.load_workbook(tmp_path / "t.xlsx").active[1]]
     assert "Hạng thành viên" in titles  # the demo tenant's own field
@@ -81,7 +91,10 @@ def test_template_and_an_explicit_mapping_from_the_command_line(csv_file: Any, t
     mapping = tmp_path / "mapping.json"
     mapping.write_text(json.dumps({"Thư": "email", "Máy": "phone", "Bỏ qua": None}), encoding="utf-8")
     path = csv_file(["Thư", "Máy", "Bỏ qua"], [["a@shop.vn", "0912345678", "x"]])
-    done = run("import", str(path), "--tenant", "acme", "--mapping", str(mapping), "--json", cwd=tmp_path)
+    done = run(
+        "import", str(path), "--tenant", tenant, "--api", stack.api_url, "--mapping", str(mapping), "--json",
+        cwd=tmp_path,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert (result["created"], result["notes"]) == (1, [])

@@ -10,6 +10,7 @@ import functions.import_splitter.app as splitter
 import functions.job_sweeper.app as sweeper
 import functions.row_validator.app as validator
 from customer_bulk.clock import utc_now
+from customer_bulk.dal import job_store
 from customer_bulk_local.client import ApiClient
 from tests.conftest import CHUNK_ROWS
 
@@ -93,3 +94,31 @@ def test_a_job_that_stops_making_progress_is_finalised_with_what_is_known(
     email = stack.sent_emails(job_id)[0]
     assert "Not processed:" in email.text
     assert "the import stopped making progress" in email.text
+
+
+def test_a_retried_notice_task_never_mails_the_admin_twice(
+    stack: Any, tenant: str, importer: Any, csv_file: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import customer_bulk.logic.notice as notice_logic
+
+    real_send = notice_logic.send_notice
+    failures = []
+
+    def flaky(notice: Any) -> str:
+        if notice.tenant_id == tenant and not failures:
+            failures.append(notice.job_id)
+            raise ConnectionError("SES did not answer")  # before anything was sent: the retry must send
+        return real_send(notice)
+
+    monkeypatch.setattr(notice_logic, "send_notice", flaky)
+    run = importer(csv_file(["Email"], [["a@shop.vn"]]))
+    assert failures == [run.job_id]
+    assert len(run.emails) == 1
+    job = job_store().get(tenant, run.job_id)
+    assert job is not None and job.notice_message_id
+
+    # The task runs again after the mail went out (its answer was lost): the same message id, no second mail.
+    notice = {"kind": "import", "tenant_id": tenant, "job_id": run.job_id, "to": ["a@b.c"], "file_name": "f"}
+    again = stack.runtime.invoke("NotifierFunction", {**notice, "status": "completed"})
+    assert again == {"message_id": job.notice_message_id}
+    assert len(stack.sent_emails(run.job_id)) == 1

@@ -9,7 +9,8 @@ import pytest
 
 from customer_bulk.dal import job_store
 from customer_bulk.models.tenant import TenantSettings
-from tests.conftest import stored_items
+from customer_bulk_local.client import ApiClient, ApiError
+from tests.conftest import place_upload, stored_items
 
 
 def objects_under(stack: Any, prefix: str) -> list[str]:
@@ -36,9 +37,17 @@ def test_more_rows_than_the_tenant_allows(stack: Any, tenant: str, importer: Any
     assert_rejected(stack, tenant, run, "too_many_rows", "The file has 173 customer rows; the limit is 100 per import.")
 
 
-def test_a_bigger_file_than_the_tenant_allows(stack: Any, tenant: str, importer: Any, csv_file: Any) -> None:
+def test_a_bigger_file_than_the_tenant_allows(
+    stack: Any, tenant: str, api: ApiClient, csv_file: Any, tmp_path: Path
+) -> None:
     job_store().put_tenant_settings(tenant, TenantSettings(max_file_mb=0.01))  # about 10 KB
-    run = importer(csv_file(["Email", "Note"], [[f"u{i}@shop.vn", "x" * 50] for i in range(300)]))
+    path = csv_file(["Email", "Note"], [[f"u{i}@shop.vn", "x" * 50] for i in range(300)])
+    created = api.create_import(path.name)
+    with pytest.raises(ApiError, match="EntityTooLarge"):  # the form's content-length-range: S3 refuses it
+        api.upload(created["upload"], path)
+    assert objects_under(stack, f"uploads/{tenant}/") == []
+    # Placed in the bucket some other way, the splitter still refuses it, naming the limit.
+    run = place_upload(stack, api, path, tmp_path)
     assert_rejected(stack, tenant, run, "file_too_large", "MB; the limit is 0.01 MB.")
 
 
@@ -77,9 +86,22 @@ def test_a_zip_bomb_never_reaches_a_parser(stack: Any, tenant: str, importer: An
     ],
 )
 def test_files_that_are_not_customer_lists(
-    stack: Any, tenant: str, importer: Any, tmp_path: Path, name: str, content: bytes, code: str, reason: str
+    stack: Any,
+    tenant: str,
+    api: ApiClient,
+    importer: Any,
+    tmp_path: Path,
+    name: str,
+    content: bytes,
+    code: str,
+    reason: str,
 ) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    run = importer(path)
+    if content:
+        run = importer(path)
+    else:  # the form asks for at least one byte (S3: EntityTooSmall); put there directly, the splitter says why
+        with pytest.raises(ApiError, match="EntityTooSmall"):
+            api.upload(api.create_import(path.name)["upload"], path)
+        run = place_upload(stack, api, path, tmp_path)
     assert_rejected(stack, tenant, run, code, reason)

@@ -144,3 +144,228 @@ def test_every_undo_window_a_tenant_may_choose_has_a_lifecycle_rule(template: di
     }
     assert kept == {days: days for days in UNDO_RETENTION_DAYS}
     assert all(not rule.get("Prefix", "").startswith(f"{UNDO}/") or rule.get("TagFilters") for rule in rules)
+
+
+# What each function's role may do, beyond writing its own log group and sending X-Ray traces (asserted for all).
+# Widening any of these (another action, a broader resource) fails here; narrowing one below what the code does
+# fails the tests on the local stack, which enforces these statements on every call (local/customer_bulk_local/iam).
+GRANTS = {
+    "ApiFunction": {
+        "dynamodb:GetItem JobsTable.Arn",
+        "dynamodb:PutItem JobsTable.Arn",
+        "dynamodb:Query ${CustomersTable.Arn}/index/ByTenant",
+        "dynamodb:UpdateItem JobsTable.Arn",
+        "lambda:InvokeFunction ExporterFunction.Arn",
+        "s3:DeleteObject ${FilesBucket.Arn}/jobs/*/chunks/*",
+        "s3:DeleteObject ${FilesBucket.Arn}/jobs/*/preview/*",
+        "s3:DeleteObject ${FilesBucket.Arn}/uploads/*",
+        "s3:GetObject ${FilesBucket.Arn}/exports/*/selection.json",
+        "s3:ListBucket FilesBucket.Arn",
+        "s3:PutObject ${FilesBucket.Arn}/exports/*/selection.json",
+        "s3:PutObject ${FilesBucket.Arn}/uploads/*",
+        "secretsmanager:GetSecretValue LinkSigningSecret",
+        "sqs:SendMessage ChunkQueue.Arn",
+        "states:StartExecution stateMachine:${AWS::StackName}-export",
+    },
+    "DownloadFunction": {
+        "s3:GetObject ${FilesBucket.Arn}/exports/*/files/*",
+        "s3:GetObject ${FilesBucket.Arn}/jobs/*/reports/*",
+        "secretsmanager:GetSecretValue LinkSigningSecret",
+    },
+    "ImportSplitterFunction": {
+        "dynamodb:GetItem JobsTable.Arn",
+        "dynamodb:PutItem JobsTable.Arn",
+        "dynamodb:UpdateItem JobsTable.Arn",
+        "s3:DeleteObject ${FilesBucket.Arn}/jobs/*/chunks/*",
+        "s3:GetObject ${FilesBucket.Arn}/uploads/*",
+        "s3:PutObject ${FilesBucket.Arn}/jobs/*/chunks/*",
+        "sqs:ChangeMessageVisibility UploadQueue.Arn",
+        "sqs:DeleteMessage UploadQueue.Arn",
+        "sqs:GetQueueAttributes UploadQueue.Arn",
+        "sqs:ReceiveMessage UploadQueue.Arn",
+        "sqs:SendMessage ChunkQueue.Arn",
+        "states:StartExecution stateMachine:${AWS::StackName}-import",
+    },
+    "RowValidatorFunction": {
+        "dynamodb:BatchGetItem CustomersTable.Arn",
+        "dynamodb:BatchWriteItem CustomersTable.Arn",
+        "dynamodb:GetItem JobsTable.Arn",
+        "dynamodb:Query ${CustomersTable.Arn}/index/ById",
+        "dynamodb:UpdateItem JobsTable.Arn",
+        "events:PutEvents FlowEventBus.Arn",
+        "s3:GetObject ${FilesBucket.Arn}/jobs/*/chunks/*",
+        "s3:GetObject ${FilesBucket.Arn}/jobs/*/preview/*",
+        "s3:GetObject ${FilesBucket.Arn}/jobs/*/rollback/*",
+        "s3:GetObject ${FilesBucket.Arn}/undo/*",
+        "s3:PutObject ${FilesBucket.Arn}/jobs/*/preview/*",
+        "s3:PutObject ${FilesBucket.Arn}/jobs/*/rollback/*",
+        "s3:PutObject ${FilesBucket.Arn}/undo/*",
+        "s3:PutObjectTagging ${FilesBucket.Arn}/undo/*",
+        "sqs:ChangeMessageVisibility ChunkQueue.Arn",
+        "sqs:DeleteMessage ChunkQueue.Arn",
+        "sqs:GetQueueAttributes ChunkQueue.Arn",
+        "sqs:ReceiveMessage ChunkQueue.Arn",
+        "states:StartExecution stateMachine:${AWS::StackName}-import",
+    },
+    "FailedChunkFunction": {
+        "dynamodb:GetItem JobsTable.Arn",
+        "dynamodb:UpdateItem JobsTable.Arn",
+        "s3:GetObject ${FilesBucket.Arn}/undo/*",
+        "sqs:ChangeMessageVisibility ChunkDeadLetterQueue.Arn",
+        "sqs:DeleteMessage ChunkDeadLetterQueue.Arn",
+        "sqs:GetQueueAttributes ChunkDeadLetterQueue.Arn",
+        "sqs:ReceiveMessage ChunkDeadLetterQueue.Arn",
+        "states:StartExecution stateMachine:${AWS::StackName}-import",
+    },
+    "FailedUploadFunction": {
+        "dynamodb:GetItem JobsTable.Arn",
+        "dynamodb:UpdateItem JobsTable.Arn",
+        "sqs:ChangeMessageVisibility UploadDeadLetterQueue.Arn",
+        "sqs:DeleteMessage UploadDeadLetterQueue.Arn",
+        "sqs:GetQueueAttributes UploadDeadLetterQueue.Arn",
+        "sqs:ReceiveMessage UploadDeadLetterQueue.Arn",
+        "states:StartExecution stateMachine:${AWS::StackName}-import",
+    },
+    "ImportReportFunction": {
+        "dynamodb:GetItem JobsTable.Arn",
+        "dynamodb:UpdateItem JobsTable.Arn",
+        "s3:GetObject ${FilesBucket.Arn}/jobs/*/chunks/*",
+        "s3:GetObject ${FilesBucket.Arn}/jobs/*/preview/*",
+        "s3:GetObject ${FilesBucket.Arn}/jobs/*/rollback/*",
+        "s3:GetObject ${FilesBucket.Arn}/undo/*",
+        "s3:PutObject ${FilesBucket.Arn}/jobs/*/reports/*",
+        "secretsmanager:GetSecretValue LinkSigningSecret",
+    },
+    "NotifierFunction": {
+        "dynamodb:GetItem JobsTable.Arn",
+        "dynamodb:UpdateItem JobsTable.Arn",
+        "ses:SendEmail arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${Domain}",
+        "ses:SendEmail arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}",
+    },
+    "JobSweeperFunction": {
+        "dynamodb:GetItem JobsTable.Arn",
+        "dynamodb:Query ${JobsTable.Arn}/index/ByActivity",
+        "dynamodb:UpdateItem JobsTable.Arn",
+        "s3:DeleteObject ${FilesBucket.Arn}/jobs/*/chunks/*",
+        "s3:DeleteObject ${FilesBucket.Arn}/jobs/*/preview/*",
+        "s3:DeleteObject ${FilesBucket.Arn}/uploads/*",
+        "s3:ListBucket FilesBucket.Arn",
+        "states:StartExecution stateMachine:${AWS::StackName}-import",
+    },
+    "ExportPlannerFunction": {
+        "dynamodb:GetItem JobsTable.Arn",
+        "dynamodb:Query ${CustomersTable.Arn}/index/ByTenant",
+        "dynamodb:PutItem JobsTable.Arn",
+        "dynamodb:UpdateItem JobsTable.Arn",
+        "s3:GetObject ${FilesBucket.Arn}/exports/*/selection.json",
+    },
+    "ExporterFunction": {
+        "dynamodb:GetItem JobsTable.Arn",
+        "dynamodb:Query ${CustomersTable.Arn}/index/ByTenant",
+        "dynamodb:UpdateItem JobsTable.Arn",
+        "s3:GetObject ${FilesBucket.Arn}/exports/*/selection.json",
+        "s3:PutObject ${FilesBucket.Arn}/exports/*/files/*",
+    },
+    "ExportReportFunction": {
+        "dynamodb:GetItem JobsTable.Arn",
+        "dynamodb:PutItem JobsTable.Arn",
+        "dynamodb:UpdateItem JobsTable.Arn",
+        "secretsmanager:GetSecretValue LinkSigningSecret",
+    },
+}
+# Services whose actions accept no resource narrower than "*" (AWS documents these).
+ONLY_STAR = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} | {
+    f"logs:{action}"
+    for action in (
+        "CreateLogDelivery", "GetLogDelivery", "UpdateLogDelivery", "DeleteLogDelivery", "ListLogDeliveries",
+        "PutResourcePolicy", "DescribeResourcePolicies", "DescribeLogGroups",
+    )
+}  # fmt: skip
+
+
+def _as_written(node: Any) -> str:
+    """A resource as the template writes it, intrinsics spelled out: FilesBucket.Arn, ${FilesBucket.Arn}/jobs/*."""
+    if isinstance(node, str):
+        return node
+    if "Fn::GetAtt" in node:
+        return ".".join(node["Fn::GetAtt"])
+    if "Ref" in node:
+        return str(node["Ref"])
+    if "Fn::Sub" in node:
+        text = node["Fn::Sub"] if isinstance(node["Fn::Sub"], str) else node["Fn::Sub"][0]
+        return str(text).replace("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:", "")
+    raise ValueError(f"unexpected intrinsic {node}")
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_each_function_role_allows_exactly_what_it_needs(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    granted = {}
+    for name, resource in resources.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        properties = resource["Properties"]
+        assert "Policies" not in properties, f"{name}: SAM-generated roles add AWS's broad managed policies"
+        role = resources[properties["Role"]["Fn::GetAtt"][0]]["Properties"]
+        assert "ManagedPolicyArns" not in role
+        log_group = properties["LoggingConfig"]["LogGroup"]["Ref"]
+        grants = set()
+        for policy in role["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                assert statement["Effect"] == "Allow"
+                for action in _listed(statement["Action"]):
+                    grants |= {f"{action} {_as_written(target)}" for target in _listed(statement["Resource"])}
+        own_logs = {f"logs:CreateLogStream {log_group}.Arn", f"logs:PutLogEvents {log_group}.Arn"}
+        assert own_logs | {"xray:PutTraceSegments *", "xray:PutTelemetryRecords *"} <= grants, name
+        granted[name] = {g for g in grants if not g.startswith(("logs:", "xray:"))}
+    assert granted == GRANTS
+
+
+def test_no_role_may_reconfigure_the_bucket_or_act_on_every_resource(translated: dict[str, Any]) -> None:
+    """On the deployed form (SAM's own roles for the state machines included)."""
+    forbidden = re.compile(r"^s3:(\*|PutBucket|PutLifecycle|PutObjectAcl|PutEncryption|DeleteBucket|PutAccessPoint)")
+    offending = []
+    for name, resource in translated["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        managed = [arn for arn in resource["Properties"].get("ManagedPolicyArns", []) if isinstance(arn, str)]
+        assert set(managed) <= {"arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"}, name
+        for policy in resource["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = _listed(statement["Action"])
+                if "*" in _listed(statement["Resource"]):
+                    offending += [(name, action) for action in actions if action not in ONLY_STAR]
+                offending += [(name, action) for action in actions if forbidden.match(action) or action.endswith(":*")]
+    assert offending == []
+
+
+def test_operations_are_configured_for_production(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    for table in ("CustomersTable", "JobsTable"):
+        assert resources[table]["Properties"]["DeletionProtectionEnabled"] is True
+    tls = resources["FilesBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert (tls["Effect"], tls["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+    log_groups = [r for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup"]
+    assert all(group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"} for group in log_groups)
+    functions = [r for r in resources.values() if r["Type"] == "AWS::Serverless::Function"]
+    assert len(log_groups) == len(functions) + 2  # and the API's access log, and the state machines'
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert len(alarms) == 7 and all(alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] for alarm in alarms)
+    watched = {m.get("MetricName") for m in alarms} | {
+        q["MetricStat"]["Metric"]["MetricName"] for m in alarms for q in m.get("Metrics", []) if "MetricStat" in q
+    }
+    assert {"ApproximateNumberOfMessagesVisible", "Errors", "Throttles", "ExecutionsFailed", "5xx"} <= watched
+    api = resources["HttpApi"]["Properties"]
+    assert api["DefaultRouteSettings"] == {
+        "ThrottlingBurstLimit": {"Ref": "ApiBurstLimit"},
+        "ThrottlingRateLimit": {"Ref": "ApiRateLimit"},
+    }
+    assert "$context.path" not in api["AccessLogSettings"]["Format"]  # a download token is a credential
+    for machine in ("ImportStateMachine", "ExportStateMachine"):
+        logging = resources[machine]["Properties"]["Logging"]
+        assert (logging["Level"], logging["IncludeExecutionData"]) == ("ERROR", False)
+    uploads = resources["ImportSplitterFunction"]["Properties"]["Events"]["Uploads"]["Properties"]
+    assert uploads["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "SplitterConcurrency"}}

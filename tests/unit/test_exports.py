@@ -80,6 +80,7 @@ def _job(request: dict[str, Any] | None = None) -> ExportJob:
         tenant_id="t1",
         export_id="01M8000000000000000000000Z",
         requested_by="a@b.c",
+        api_url="https://api.example",
         request=CreateExportRequest.model_validate(request or {}),
         columns=["email"],
         created_at=NOW,

@@ -17,6 +17,10 @@ class ConflictError(CustomerBulkError):
     """The job is not in a state that allows this action."""
 
 
+class PreconditionFailed(CustomerBulkError):
+    """The client's copy (its If-Match ETag) is no longer the stored one."""
+
+
 class TemporaryFailure(CustomerBulkError):
     """Our side failed (the job records why); trying again later may work."""
 

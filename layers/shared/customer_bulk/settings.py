@@ -20,12 +20,22 @@ class Settings(BaseSettings):
     flow_event_bus: str
     export_state_machine_arn: str
     exporter_function: str
+    # The Secrets Manager secret whose value signs download links.
+    link_secret_arn: str
+    # The API's address as clients call it, when not its own execute-api domain (a custom domain): links use it.
+    public_api_url: str = ""
     tenant_claim: str = "custom:tenant_id"
     email_claim: str = "email"
     chunk_rows: int = Field(default=500, ge=1, le=5000)
     upload_url_ttl_s: int = Field(default=900, ge=60, le=900)
     report_url_ttl_s: int = Field(default=7 * 24 * 3600, ge=60, le=7 * 24 * 3600)
     stalled_after_s: int = Field(default=1800, ge=60)
+    # The deployment's ceilings of the tenants' protective limits (template parameters *Ceiling).
+    max_file_mb_ceiling: float = Field(default=80, gt=0)
+    max_rows_ceiling: int = Field(default=30_000, ge=1)
+    max_compression_ratio_ceiling: float = Field(default=100, ge=10)
+    max_uncompressed_mb_ceiling: float = Field(default=1024, gt=0)
+    max_cell_chars_ceiling: int = Field(default=32_767, ge=255)
 
 
 @lru_cache(maxsize=1)

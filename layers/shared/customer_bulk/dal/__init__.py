@@ -9,6 +9,7 @@ from customer_bulk.dal.functions import FunctionCaller
 from customer_bulk.dal.jobs import JobStore
 from customer_bulk.dal.mailer import Mailer
 from customer_bulk.dal.queue import ChunkQueue
+from customer_bulk.dal.secrets import SigningKey
 from customer_bulk.dal.workflow import Workflow
 from customer_bulk.settings import get_settings
 
@@ -58,6 +59,12 @@ def flow_bus() -> FlowBus:
     return FlowBus(get_settings().flow_event_bus)
 
 
+@lru_cache(maxsize=1)
+def link_signing_key() -> bytes:
+    """Read once per execution environment: a key rotation reaches new environments as they start."""
+    return SigningKey(get_settings().link_secret_arn).read()
+
+
 __all__ = [
     "CustomerStore",
     "FileStore",
@@ -70,5 +77,6 @@ __all__ = [
     "flow_bus",
     "import_workflow",
     "job_store",
+    "link_signing_key",
     "mailer",
 ]

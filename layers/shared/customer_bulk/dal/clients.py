@@ -1,5 +1,6 @@
 """boto3 clients, built once per process on first use (never at import time, so tests can point them anywhere)."""
 
+import os
 import threading
 from functools import cache
 from typing import Any, cast
@@ -18,8 +19,27 @@ _CONFIG = Config(
 )
 
 
+def s3_config(endpoint_override: bool) -> Config:
+    """SigV4 on the bucket's regional virtual-host endpoint: buckets refuse SigV2, and a presigned link must name
+    the bucket's own region (us-east-1 included) to be valid at once. An endpoint override (the local stack on
+    127.0.0.1) cannot take the bucket as a host name, so it is addressed by path there."""
+    return _CONFIG.merge(
+        Config(
+            signature_version="s3v4",
+            s3={
+                "addressing_style": "path" if endpoint_override else "virtual",
+                "us_east_1_regional_endpoint": "regional",
+            },
+        )
+    )
+
+
 @cache
 def aws_client(service: str) -> Any:
     # boto3's default session is not safe to build clients from concurrently; the clients themselves are.
     with _creating:
-        return cast(Any, boto3.session.Session()).client(service, config=_CONFIG)
+        session = cast(Any, boto3.session.Session())
+        if service == "s3":
+            override = bool(os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"))
+            return session.client(service, config=s3_config(override))
+        return session.client(service, config=_CONFIG)

@@ -247,15 +247,40 @@ class JobStore:
         self.client.put_item(TableName=self.table, Item=to_attributes(item))
 
     def tenant_settings(self, tenant_id: str) -> TenantSettings:
-        response = self.client.get_item(TableName=self.table, Key=_key(tenant_id, "SETTINGS"))
-        if "Item" not in response:
-            return TenantSettings()
-        item = from_attributes(response["Item"])
-        return TenantSettings.model_validate(item.get("settings", {}))
+        return self.tenant_settings_revision(tenant_id)[0]
 
-    def put_tenant_settings(self, tenant_id: str, settings: TenantSettings) -> None:
-        item = {"pk": f"TENANT#{tenant_id}", "sk": "SETTINGS", "settings": settings.model_dump(mode="json")}
-        self.client.put_item(TableName=self.table, Item=to_attributes(item))
+    def tenant_settings_revision(self, tenant_id: str) -> tuple[TenantSettings, int]:
+        """The stored settings (the defaults if none) and their revision (0: never stored)."""
+        response = self.client.get_item(TableName=self.table, Key=_key(tenant_id, "SETTINGS"), ConsistentRead=True)
+        if "Item" not in response:
+            return TenantSettings(), 0
+        item = from_attributes(response["Item"])
+        return TenantSettings.model_validate(item.get("settings", {})), int(item.get("revision", 1))
+
+    def put_tenant_settings(self, tenant_id: str, settings: TenantSettings, revision: int | None = None) -> int:
+        """Store and return the new revision; with ``revision``, only if the stored one is still that one
+        (``ConflictError`` otherwise), so two admins editing at once never overwrite each other unseen."""
+        values = to_attributes({":settings": settings.model_dump(mode="json"), ":one": 1})
+        condition: dict[str, str] = {}
+        if revision == 0:
+            condition["ConditionExpression"] = "attribute_not_exists(pk)"
+        elif revision is not None:
+            condition["ConditionExpression"] = "revision = :expected"
+            values[":expected"] = {"N": str(revision)}
+        try:
+            response = self.client.update_item(
+                TableName=self.table,
+                Key=_key(tenant_id, "SETTINGS"),
+                UpdateExpression="SET settings = :settings ADD revision :one",
+                ExpressionAttributeValues=values,
+                ReturnValues="UPDATED_NEW",
+                **condition,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConflictError("The settings were changed by someone else since they were read.") from None
+            raise
+        return int(from_attributes(response["Attributes"])["revision"])
 
     # ---------- exports ----------
     def create_export(self, job: ExportJob) -> None:
@@ -287,12 +312,49 @@ class JobStore:
             ),
         )
 
-    def record_notice(self, tenant_id: str, job_id: str, message_id: str, now: datetime, kind: str = "import") -> None:
-        sort_key = f"EXPORT#{job_id}" if kind == "export" else _job_sort_key(job_id)
+    def claim_notice(self, tenant_id: str, job_id: str, kind: str, notice: str, now: datetime) -> str | None:
+        """Mark a notice as being sent. None: this call claimed it; otherwise what an earlier attempt recorded
+        (its message id, or "sending" when it never confirmed: a crash mid-send counts as sent)."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_key(tenant_id, self._notice_sort_key(job_id, kind)),
+                UpdateExpression="SET #notice = :sending",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#notice)",
+                ExpressionAttributeNames={"#notice": f"notice_{notice}"},
+                ExpressionAttributeValues=to_attributes({":sending": f"sending since {now.isoformat()}"}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            item = self.client.get_item(
+                TableName=self.table, Key=_key(tenant_id, self._notice_sort_key(job_id, kind)), ConsistentRead=True
+            ).get("Item")
+            return str(from_attributes(item or {}).get(f"notice_{notice}") or "missing job")
+        return None
+
+    def release_notice(self, tenant_id: str, job_id: str, kind: str, notice: str) -> None:
+        """The send failed: a retry may send it."""
         self.client.update_item(
             TableName=self.table,
-            Key=_key(tenant_id, sort_key),
-            UpdateExpression="SET notice_message_id = :id, notified_at = :now",
+            Key=_key(tenant_id, self._notice_sort_key(job_id, kind)),
+            UpdateExpression="REMOVE #notice",
+            ExpressionAttributeNames={"#notice": f"notice_{notice}"},
+        )
+
+    def record_notice(
+        self, tenant_id: str, job_id: str, message_id: str, now: datetime, kind: str = "import", notice: str = ""
+    ) -> None:
+        names = {"#notice": f"notice_{notice}"} if notice else {}
+        self.client.update_item(
+            TableName=self.table,
+            Key=_key(tenant_id, self._notice_sort_key(job_id, kind)),
+            UpdateExpression="SET notice_message_id = :id, notified_at = :now" + (", #notice = :id" if notice else ""),
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=to_attributes({":id": message_id, ":now": now.isoformat()}),
+            **({"ExpressionAttributeNames": names} if names else {}),
         )
+
+    @staticmethod
+    def _notice_sort_key(job_id: str, kind: str) -> str:
+        return f"EXPORT#{job_id}" if kind == "export" else _job_sort_key(job_id)

@@ -23,6 +23,8 @@ from customer_bulk.clock import utc_now
 from customer_bulk.dal import customer_store, export_workflow, exporter, file_store, job_store
 from customer_bulk.errors import BadRequestError, NotFoundError, TemporaryFailure
 from customer_bulk.ids import new_id
+from customer_bulk.logic.links import file_link
+from customer_bulk.logic.tenants import tenant_settings
 from customer_bulk.models.export import (
     IMMEDIATE_LIMIT,
     PART_ROWS,
@@ -52,15 +54,18 @@ Customer = dict[str, Any]
 
 
 # ---------- the API ----------
-def create_export(tenant_id: str, requested_by: str, request: CreateExportRequest, now: datetime) -> ExportView:
+def create_export(
+    tenant_id: str, requested_by: str, request: CreateExportRequest, api_url: str, now: datetime
+) -> ExportView:
     scope = request.scope
     if scope.kind is ScopeKind.SELECTED and not scope.ids:
         raise BadRequestError("A selected export needs the ids of the customers (scope.ids).")
-    schema = schema_for(job_store().tenant_settings(tenant_id))
+    schema = schema_for(tenant_settings(tenant_id))
     job = ExportJob(
         tenant_id=tenant_id,
         export_id=new_id(),
         requested_by=requested_by,
+        api_url=api_url,
         request=request,
         columns=resolve_columns(request, schema),
         created_at=now,
@@ -211,7 +216,7 @@ def write_part(tenant_id: str, export_id: str, part: int, now: datetime) -> Expo
     if planned.last_id is not None:
         in_range = customer_store().tenant_customers(tenant_id, planned.after_id, planned.last_id, full=True)
         customers = (item for item in in_range if keep(item))
-    schema = schema_for(job_store().tenant_settings(tenant_id))
+    schema = schema_for(tenant_settings(tenant_id))
     columns = [schema[name] for name in job.columns if name in schema]
     file_format = job.request.format.value
     name = part_file_name(job, part)
@@ -278,7 +283,6 @@ def export_notice(job: ExportJob) -> Notice:
 
 # ---------- views and names ----------
 def export_view(job: ExportJob) -> ExportView:
-    ttl = get_settings().report_url_ttl_s
     files = [
         ExportLink(
             file_name=part.file_name,
@@ -286,7 +290,7 @@ def export_view(job: ExportJob) -> ExportView:
             first_row=part.first_row,
             last_row=part.first_row + part.rows - 1,
             size_bytes=part.size_bytes,
-            url=file_store().presigned_download(part.key, part.file_name, ttl),
+            url=file_link(job.api_url, job.tenant_id, part.key, part.file_name, job.finished_at or job.updated_at),
         )
         for part in job.parts
         if part.key and part.file_name and job.status is ExportStatus.COMPLETED

@@ -10,6 +10,7 @@ from customer_bulk.errors import BadRequestError, NotFoundError
 from customer_bulk.ids import new_id
 from customer_bulk.logic.job_actions import cancel_import, confirm_import, request_rollback
 from customer_bulk.logic.report import report_link
+from customer_bulk.logic.tenants import tenant_settings
 from customer_bulk.models.api import CreateImportRequest, CreateImportResponse, ImportStatus, UploadForm
 from customer_bulk.models.job import ImportJob, Phase
 from customer_bulk.observability import metrics
@@ -19,9 +20,10 @@ from customer_bulk.settings import get_settings
 
 
 def create_import(
-    tenant_id: str, requested_by: str, request: CreateImportRequest, now: datetime
+    tenant_id: str, requested_by: str, request: CreateImportRequest, api_url: str, now: datetime
 ) -> CreateImportResponse:
-    settings = job_store().tenant_settings(tenant_id)
+    """``api_url``: the API the admin called, where the job's download links will point."""
+    settings = tenant_settings(tenant_id)
     _check_mapping(request, schema_for(settings, request.options.type))
     job_id = new_id()
     paths = JobPaths(tenant_id, job_id)
@@ -29,6 +31,7 @@ def create_import(
         tenant_id=tenant_id,
         job_id=job_id,
         requested_by=requested_by,
+        api_url=api_url,
         file_name=request.file_name,
         upload_key=paths.upload(request.file_name),
         phase=Phase.PREVIEW if request.options.preview else Phase.APPLY,

@@ -2,15 +2,16 @@
 
 import html
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from customer_bulk.dal import mailer
+from customer_bulk.dal import job_store, mailer
 from customer_bulk.models.job import Counts, JobStatus, RollbackCounts
 from customer_bulk.models.notice import Notice
-from customer_bulk.observability import metrics
+from customer_bulk.observability import logger, metrics
 from customer_bulk.settings import get_settings
 
 JOB_HEADER = "X-Customer-Bulk-Job"
@@ -35,6 +36,23 @@ def render(notice: Notice) -> RenderedNotice:
     if notice.kind == "rollback":
         return _rolled_back(notice)
     return _finished(notice)
+
+
+def deliver_notice(notice: Notice, now: datetime) -> str:
+    """Send the notice exactly once per phase run: the state machine retries this task, and a retry after the
+    mail went out (a timeout, a failed write of the message id) must not mail the admin twice."""
+    jobs = job_store()
+    earlier = jobs.claim_notice(notice.tenant_id, notice.job_id, notice.kind, notice.once_key, now)
+    if earlier is not None:
+        logger.info("Notice already sent", extra={"job_id": notice.job_id, "notice": notice.once_key})
+        return earlier
+    try:
+        message_id = send_notice(notice)
+    except Exception:
+        jobs.release_notice(notice.tenant_id, notice.job_id, notice.kind, notice.once_key)
+        raise
+    jobs.record_notice(notice.tenant_id, notice.job_id, message_id, now, kind=notice.kind, notice=notice.once_key)
+    return message_id
 
 
 def send_notice(notice: Notice) -> str:

@@ -18,6 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.dal import file_store, import_workflow, job_store
 from customer_bulk.errors import NotFoundError
+from customer_bulk.logic.links import file_link
 from customer_bulk.logic.matching import Status
 from customer_bulk.logic.outcomes import rows_with_outcomes
 from customer_bulk.logic.preview import write_diff_report
@@ -93,13 +94,15 @@ def fail_job(tenant_id: str, job_id: str, cause: str, now: datetime, phase: Phas
 
 
 def report_link(job: ImportJob, phase: Phase) -> tuple[str | None, str]:
-    """(presigned link, or None when there is none; file name) of the workbook a phase of the job wrote."""
-    key, name = {
-        Phase.APPLY: (job.error_report_key, error_report_name(job.file_name)),
-        Phase.PREVIEW: (job.diff_report_key, diff_report_name(job.file_name)),
-        Phase.ROLLBACK: (job.rollback_report_key, rollback_report_name(job.file_name)),
+    """(link, or None when there is none; file name) of the workbook a phase of the job wrote."""
+    key, name, written_at = {
+        Phase.APPLY: (job.error_report_key, error_report_name(job.file_name), job.finished_at),
+        Phase.PREVIEW: (job.diff_report_key, diff_report_name(job.file_name), job.previewed_at),
+        Phase.ROLLBACK: (job.rollback_report_key, rollback_report_name(job.file_name), job.rolled_back_at),
     }[phase]
-    return (file_store().presigned_download(key, name, get_settings().report_url_ttl_s) if key else None), name
+    if not key:
+        return None, name
+    return file_link(job.api_url, job.tenant_id, key, name, written_at or job.updated_at), name
 
 
 def notice_of(job: ImportJob, phase: Phase = Phase.APPLY) -> Notice:
@@ -108,6 +111,7 @@ def notice_of(job: ImportJob, phase: Phase = Phase.APPLY) -> Notice:
     url, report_name = report_link(job, phase)
     return Notice(
         kind={Phase.APPLY: "import", Phase.PREVIEW: "preview", Phase.ROLLBACK: "rollback"}[phase],
+        run=job.run_of(phase),
         import_type=job.options.type.value,
         tenant_id=job.tenant_id,
         job_id=job.job_id,

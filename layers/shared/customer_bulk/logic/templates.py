@@ -5,8 +5,8 @@ import io
 import tempfile
 from pathlib import Path
 
-from customer_bulk.dal import job_store
 from customer_bulk.errors import BadRequestError
+from customer_bulk.logic.tenants import tenant_settings
 from customer_bulk.models.job import ImportType
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.schema import FieldSpec, Kind, schema_for
@@ -48,7 +48,7 @@ def build_template(tenant_id: str, file_format: str, import_type: str = "custome
         raise BadRequestError(f'Unknown import type "{import_type}": use customers or opening_balance.') from None
     if file_format not in ("xlsx", "csv"):
         raise BadRequestError(f'Unknown template format "{file_format}": use xlsx or csv.')
-    settings = job_store().tenant_settings(tenant_id)
+    settings = tenant_settings(tenant_id)
     columns = template_columns(settings, kind)
     example = [_example(spec, settings) for spec in columns]
     stem = "opening-balance-template" if kind is ImportType.OPENING_BALANCE else "customers-template"

@@ -106,6 +106,7 @@ class ExportJob(BaseModel):
     tenant_id: TenantId
     export_id: JobId
     requested_by: str
+    api_url: str  # the API the export was started through: its download links point there
     request: CreateExportRequest
     columns: list[str]  # resolved field names, in order
     status: ExportStatus = ExportStatus.PLANNING

@@ -156,6 +156,7 @@ class ImportJob(BaseModel):
     tenant_id: TenantId
     job_id: JobId
     requested_by: str
+    api_url: str  # the API the job was started through: its download links point there
     file_name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     upload_key: str
     status: JobStatus = JobStatus.AWAITING_UPLOAD

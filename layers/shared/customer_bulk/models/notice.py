@@ -12,6 +12,7 @@ from customer_bulk.models.job import Counts, RollbackCounts
 
 class Notice(BaseModel):
     kind: Literal["import", "preview", "rollback", "export"] = "import"
+    run: int = 0  # which run of the phase (a rollback can run again): each run's notice is sent once
     import_type: str = "customers"
     tenant_id: str
     job_id: str
@@ -29,3 +30,8 @@ class Notice(BaseModel):
     report_name: str | None = None
     report_expires_days: int = 7
     files: list[ExportLink] = []  # an export's parts
+
+    @property
+    def once_key(self) -> str:
+        """What makes this notice the same notice when a retried task sends it again."""
+        return f"{self.kind}_{self.run}"
