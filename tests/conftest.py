@@ -22,10 +22,12 @@ CHUNK_ROWS = 50
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
-    # Failed messages come back at once and Step Functions retries wait 1/1000 of their interval:
+    # Failed messages come back at once, Step Functions retries wait 1/1000 of their interval and the SDK's 1/100:
     # the same behaviour as on AWS, minus the waiting.
     # Small chunks, so that a file of a few hundred rows spans several validator invocations.
-    local = start_stack(sqs_retry_delay_s=0, sfn_retry_scale=0.001, parameters={"ChunkRows": CHUNK_ROWS})
+    local = start_stack(
+        sqs_retry_delay_s=0, sfn_retry_scale=0.001, sdk_retry_scale=0.01, parameters={"ChunkRows": CHUNK_ROWS}
+    )
     yield local
     denied, local.iam_denied = local.iam_denied, []
     local.stop()

@@ -298,6 +298,11 @@ def _import(args: argparse.Namespace) -> int:
         client = ApiClient(base_url, args.tenant, args.email, os.environ.get("CUSTOMER_BULK_TOKEN"))
         try:
             created = client.create_import(args.file.name, options)
+        except ApiError as error:
+            if error.status in (400, 422):  # the file (its name, type or options) is refused before any upload
+                return _reject(args, error.message)
+            return _fail(args, str(error))
+        try:
             job_id = created["job_id"]
             if not args.json:
                 print(f"Importing {args.file.name} for tenant {args.tenant} (job {job_id})", file=sys.stderr)
@@ -435,6 +440,13 @@ def _print_summary(result: dict[str, Any]) -> None:
     email = result["email"]
     if email:
         print(f"\n--- email to {', '.join(email['to'])} ---\nSubject: {email['subject']}\n\n{email['text']}")
+
+
+def _reject(args: argparse.Namespace, message: str) -> int:
+    if args.json:
+        print(json.dumps({"status": "rejected", "error": message}, ensure_ascii=False))
+    print(f"Rejected: {message}", file=sys.stderr)
+    return EXIT_REJECTED
 
 
 def _fail(args: argparse.Namespace, message: str) -> int:

@@ -3,7 +3,8 @@ form, poll the job until it ends. Works against the local stack or a deployed st
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,22 @@ WITHOUT_NOTICE = {"cancelled", "expired"}
 
 
 class ApiError(RuntimeError):
+    """The API (or S3) answered an error; status 0: nothing answered at all."""
+
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"HTTP {status}: {message}")
+        super().__init__(f"HTTP {status}: {message}" if status else message)
         self.status = status
         self.message = message
+
+
+@contextmanager
+def _answering(url: str) -> Iterator[None]:
+    """A dead or unreachable stack is a sentence, not a traceback."""
+    try:
+        yield
+    except requests.RequestException as error:
+        where = url.split("?")[0]
+        raise ApiError(0, f"{where} does not answer ({type(error).__name__}); is the stack still running?") from None
 
 
 class ApiClient:
@@ -43,7 +56,7 @@ class ApiClient:
         return self._call("POST", "/imports", json={"file_name": file_name, "options": options or {}})
 
     def upload(self, form: dict[str, Any], path: Path) -> None:
-        with path.open("rb") as stream:
+        with path.open("rb") as stream, _answering(form["url"]):
             response = requests.post(form["url"], data=form["fields"], files={"file": (path.name, stream)}, timeout=300)
         if response.status_code not in (200, 201, 204):
             raise ApiError(response.status_code, f"upload refused: {response.text[:300]}")
@@ -76,7 +89,8 @@ class ApiClient:
             if on_progress:
                 on_progress(status)
             ended = status["status"] in SETTLED
-            if ended and (status.get("notified_at") or status["status"] in WITHOUT_NOTICE):
+            told = status.get("notified_at") or status.get("notice_error") or status["status"] in WITHOUT_NOTICE
+            if ended and told:
                 return status
             if time.monotonic() > deadline:
                 if ended:
@@ -96,7 +110,8 @@ class ApiClient:
         deadline = time.monotonic() + timeout_s
         while True:
             status = self.export_status(export_id)
-            if status["status"] in FINAL and (status.get("notified_at") or time.monotonic() > deadline):
+            told = status.get("notified_at") or status.get("notice_error")
+            if status["status"] in FINAL and (told or time.monotonic() > deadline):
                 return status
             if time.monotonic() > deadline:
                 raise TimeoutError(f"Export {export_id} did not finish within {timeout_s:.0f} s")
@@ -108,7 +123,8 @@ class ApiClient:
     def template_file(self, file_format: str, import_type: str = "customers") -> tuple[bytes, str]:
         """The template's bytes and the file name the API gives it."""
         params = {"format": file_format, "type": import_type}
-        response = self.session.get(f"{self.base_url}/imports/template", params=params, timeout=60)
+        with _answering(self.base_url):
+            response = self.session.get(f"{self.base_url}/imports/template", params=params, timeout=60)
         if response.status_code != 200:
             raise ApiError(response.status_code, response.text[:300])
         named = re.search(r'filename="([^"]+)"', response.headers.get("Content-Disposition", ""))
@@ -116,7 +132,8 @@ class ApiClient:
 
     def emails(self, job_id: str) -> list[dict[str, Any]]:
         """Emails the local stack sent for the job (a deployed stack sends real ones instead)."""
-        response = self.session.get(f"{self.base_url}/_local/emails", params={"job_id": job_id}, timeout=30)
+        with _answering(self.base_url):
+            response = self.session.get(f"{self.base_url}/_local/emails", params={"job_id": job_id}, timeout=30)
         if response.status_code == 404:
             return []
         response.raise_for_status()
@@ -125,7 +142,8 @@ class ApiClient:
 
     @staticmethod
     def download(url: str, destination: Path) -> Path:
-        response = requests.get(url, timeout=300)
+        with _answering(url):
+            response = requests.get(url, timeout=300)
         if response.status_code != 200:
             raise ApiError(response.status_code, f"download failed: {response.text[:300]}")
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -133,7 +151,8 @@ class ApiClient:
         return destination
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = self.session.request(method, f"{self.base_url}{path}", timeout=60, **kwargs)
+        with _answering(self.base_url):
+            response = self.session.request(method, f"{self.base_url}{path}", timeout=60, **kwargs)
         try:
             body: dict[str, Any] = response.json()
         except ValueError:

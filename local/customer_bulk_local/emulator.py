@@ -35,6 +35,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
+from customer_bulk_local.faults import FaultInjector
 from customer_bulk_local.http_api import Cors, LocalHttpApi, Route
 from customer_bulk_local.iam import AccessRequest, Arns, Policy, access_denied
 from customer_bulk_local.lambda_runtime import (
@@ -108,6 +109,8 @@ class LocalStackOptions:
     sqs_retry_delay_s: float = 1.0
     # Step Functions retry intervals are multiplied by this (1.0: as written in the ASL).
     sfn_retry_scale: float = 1.0
+    # The SDK's retry backoff (throttling, 5xx) is multiplied by this (1.0: botocore's own delays).
+    sdk_retry_scale: float = 1.0
     duplicate_deliveries: bool = False
     run_schedules: bool = False
     log_level: str = "WARNING"
@@ -145,7 +148,8 @@ class _MotoServer(ThreadedMotoServer):
     def __init__(self) -> None:
         super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
         self.counting: _CountingApp | None = None
-        self.s3_guard = PresignedS3Guard(DomainDispatcherApplication(create_backend_app), {LOCAL_KEY: LOCAL_KEY})
+        self.faults = FaultInjector(DomainDispatcherApplication(create_backend_app))
+        self.s3_guard = PresignedS3Guard(self.faults, {LOCAL_KEY: LOCAL_KEY})
 
     def _server_entry(self) -> None:
         self.counting = _CountingApp(self.s3_guard)
@@ -262,6 +266,11 @@ class LocalStack:
         return messages
 
     @property
+    def faults(self) -> FaultInjector:
+        """Faults AWS produces and moto does not (throttling, 5xx, unprocessed batch items), for tests to inject."""
+        return self._moto.faults
+
+    @property
     def s3_guard(self) -> PresignedS3Guard:
         """What the local S3 refused of presigned forms and links (``refusals``), and its clock (``now``)."""
         return self._moto.s3_guard
@@ -339,6 +348,7 @@ class LocalStack:
         _patch_lambda_invocation(self)
         self._restore.append(_unpatch_lambda_invocation)
         _patch_sfn_retry_sleep(self.options.sfn_retry_scale, self._restore)
+        _patch_sdk_retry_delay(self.options.sdk_retry_scale, self._restore)
         _patch_dynamodb_item_serialization(self._restore)
         _patch_dynamodb_result_copies(self._restore)
         _patch_iam(self, self._restore)
@@ -827,6 +837,20 @@ def _patch_sfn_retry_sleep(scale: float, restore: list[Any]) -> None:
 
     setattr(retrier_decl, "time", _ScaledTime())  # noqa: B010
     restore.append(lambda: setattr(retrier_decl, "time", real_time))
+
+
+def _patch_sdk_retry_delay(scale: float, restore: list[Any]) -> None:
+    if scale == 1.0:
+        return
+    from botocore.retries.standard import ExponentialBackoff
+
+    original = ExponentialBackoff.delay_amount
+
+    def scaled(self: Any, context: Any) -> float:
+        return float(original(self, context)) * scale
+
+    ExponentialBackoff.delay_amount = scaled  # type: ignore[method-assign]
+    restore.append(lambda: setattr(ExponentialBackoff, "delay_amount", original))
 
 
 # DynamoDB's answers that carry items, and where the items are in them.

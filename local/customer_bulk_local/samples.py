@@ -206,7 +206,7 @@ def to_cp1258(text: str) -> bytes:
 
 def write_xls(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str = "Customers") -> Path:
     """An old-style .xls (BIFF8), as older Excel and many POS systems still export."""
-    import xlwt  # type: ignore[import-untyped]
+    import xlwt
 
     book = xlwt.Workbook(encoding="utf-8")
     worksheet = book.add_sheet(sheet)

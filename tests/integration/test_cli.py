@@ -175,3 +175,18 @@ def test_preview_confirm_rollback_and_cancel_from_the_command_line(
     lost = run("confirm", second["job_id"], "--tenant", tenant, cwd=tmp_path)
     assert lost.returncode == 1
     assert "without --api this command ran its own empty local stack" in lost.stderr
+
+
+def test_a_file_refused_at_job_creation_exits_2_and_a_dead_stack_is_a_sentence(
+    stack: Any, tenant: str, tmp_path: Path
+) -> None:
+    macro = tmp_path / "customers.xlsm"
+    macro.write_bytes(b"PK\x03\x04 not really")
+    done = run("import", str(macro), "--tenant", tenant, "--api", stack.api_url, "--json", cwd=tmp_path)
+    assert done.returncode == 2
+    result = json.loads(done.stdout)
+    assert result["status"] == "rejected" and "must end with .xlsx, .xls or .csv" in result["error"]
+
+    gone = run("import", str(macro), "--tenant", tenant, "--api", "http://127.0.0.1:9", cwd=tmp_path)
+    assert gone.returncode == 1
+    assert "http://127.0.0.1:9 does not answer" in gone.stderr and "Traceback" not in gone.stderr

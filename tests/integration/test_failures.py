@@ -122,3 +122,15 @@ def test_a_retried_notice_task_never_mails_the_admin_twice(
     again = stack.runtime.invoke("NotifierFunction", {**notice, "status": "completed"})
     assert again == {"message_id": job.notice_message_id}
     assert len(stack.sent_emails(run.job_id)) == 1
+
+
+def test_a_file_name_with_a_line_break_is_cleaned_and_the_admin_is_told(
+    stack: Any, tenant: str, api: ApiClient, csv_file: Any
+) -> None:
+    created = api.create_import("Khách hàng\r\ntháng 11\t.csv")
+    api.upload(created["upload"], csv_file(["Email"], [["a@shop.vn"]]))
+    status = api.wait(created["job_id"], timeout_s=60, poll_s=0.05)
+    assert (status["status"], status["created"]) == ("completed", 1)
+    (email,) = stack.sent_emails(created["job_id"])
+    assert email.subject.startswith("Import finished: Khách hàng tháng 11 .csv - 1 created")
+    assert created["upload"]["fields"]["key"].endswith("/Khách hàng tháng 11 .csv")

@@ -141,3 +141,19 @@ def test_numbers_with_thousands_and_decimal_separators() -> None:
     ]  # fmt: skip
     with pytest.raises(FieldProblem, match="is not a number"):
         normalize_number("lots")
+
+
+def test_values_a_careful_user_expects_at_the_edges() -> None:
+    from customer_bulk.normalize import clean_text, normalize_date, normalize_email, normalize_phone
+
+    assert clean_text("Bi\x00nh\x07 Nguyễn\x1b") == "Binh Nguyễn"  # control characters are never stored
+    assert normalize_phone("0912345602.0", "VN") == "+84912345602"  # a phone column that went through a number
+    with pytest.raises(FieldProblem, match="negative number"):
+        normalize_phone("-912345609", "VN")
+    with pytest.raises(FieldProblem, match=r"has an extension \(5\)"):
+        normalize_phone("0912345678 ext. 5", "VN")
+    # Excel's serial 60 (a 29 February 1900 that never was) reads as the workbook reader gives it.
+    assert [normalize_date(serial) for serial in ("59", "60", "61")] == ["1900-02-28", "1900-02-28", "1900-03-01"]
+    with pytest.raises(FieldProblem, match=r'mixes Cyrillic and Latin letters \("а" is Cyrillic Small Letter A\)'):
+        normalize_email("аlice@example.vn")
+    assert normalize_email("ivan@пример.рф") == "ivan@пример.рф"  # one script in each part is fine

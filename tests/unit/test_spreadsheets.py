@@ -73,16 +73,23 @@ def test_an_honest_workbook_passes(tmp_path: Path) -> None:
     assert [sheet.name for sheet in sheets] == ["Customers"]
 
 
-def test_a_cell_no_person_typed_is_refused_with_its_row_and_column(tmp_path: Path) -> None:
-    book = openpyxl.Workbook()  # Excel and xlsxwriter stop at 32,767 characters; a crafted file need not
+def test_a_cell_no_person_typed_is_refused_and_excels_longest_cell_is_not(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()  # Excel and the libraries stop at 32,767 characters: the crafted file is edited
     book.active.append(["Email", "Note"])
     book.active.append(["a@x.vn", "ok"])
-    book.active.append(["b@x.vn", "x" * 40_000])
-    book.save(path := tmp_path / "cell.xlsx")
+    book.active.append(["b@x.vn", "x" * 32_767])
+    book.save(longest := tmp_path / "longest.xlsx")
+    assert [len(cells[1]) for _, cells in rows_of(longest, "xlsx")[1]] == [2, 32_767]
+
+    crafted = tmp_path / "crafted.xlsx"
+    with zipfile.ZipFile(longest) as source, zipfile.ZipFile(crafted, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, data.replace(b"x" * 32_767, b"x" * 40_000))
     with pytest.raises(FileRejected) as rejected:
-        rows_of(path, "xlsx")
-    # The reader cuts such cells at 32,767 characters, so reaching that length is refused too.
-    assert rejected.value.message == "Row 3, column B: a cell of at least 32,767 characters; the limit is 32,767."
+        rows_of(crafted, "xlsx")
+    assert rejected.value.code == "cell_too_long"
+    assert rejected.value.message == ('Sheet "Sheet" holds a text of 40,000 characters; the limit is 32,767 per cell.')
 
 
 def test_the_format_comes_from_the_bytes_not_the_name(tmp_path: Path) -> None:

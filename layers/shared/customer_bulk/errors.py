@@ -21,6 +21,11 @@ class PreconditionFailed(CustomerBulkError):
     """The client's copy (its If-Match ETag) is no longer the stored one."""
 
 
+class MailRefused(CustomerBulkError):
+    """The mail service refused this message for good (an unverified sender, a rejected message): retrying
+    sends nothing, so the job records it instead."""
+
+
 class TemporaryFailure(CustomerBulkError):
     """Our side failed (the job records why); trying again later may work."""
 

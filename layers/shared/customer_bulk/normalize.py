@@ -87,10 +87,17 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
+# Control characters that are not white space (NUL, BEL, ESC, C1...) are never data: they are dropped.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+
+
 def clean_text(text: str) -> str:
-    """Trim, fold full-width characters and non-breaking spaces (NFKC), collapse runs of white space."""
+    """Trim, fold full-width characters and non-breaking spaces (NFKC), drop control characters, collapse runs of
+    white space."""
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
+    if not text.isprintable():
+        text = _CONTROL.sub("", text)
     return " ".join(text.split())
 
 
@@ -150,7 +157,29 @@ def normalize_email(text: str) -> str:
         and lowered.rpartition(".")[2] not in _SPECIAL_USE_TLDS
     ):
         return lowered
-    return _email_by_library(value)
+    address = _email_by_library(value)
+    _refuse_mixed_scripts(address)
+    return address
+
+
+def _refuse_mixed_scripts(address: str) -> None:
+    """An address whose local part or a domain label mixes alphabets ("аlice" with a Cyrillic а) looks like
+    another customer's and would silently become a second customer: refused, naming the odd letter."""
+    local, _, domain = address.partition("@")
+    for part in (local, *domain.split(".")):
+        scripts = {_script(letter): letter for letter in part if letter.isalpha()}
+        if len(scripts) > 1:
+            odd = next(letter for script, letter in scripts.items() if script != "LATIN") if "LATIN" in scripts else ""
+            name = unicodedata.name(odd, "").title() if odd else ""
+            raise FieldProblem(
+                f'"{address}" mixes {" and ".join(sorted(s.title() for s in scripts))} letters'
+                + (f' ("{odd}" is {name})' if name else "")
+                + ", which makes it look like another address: retype it"
+            )
+
+
+def _script(letter: str) -> str:
+    return unicodedata.name(letter, "UNKNOWN").split(" ", 1)[0]
 
 
 @lru_cache(maxsize=8192)
@@ -164,6 +193,7 @@ def _email_by_library(value: str) -> str:
 
 # ---------- phone ----------
 _PHONE_SEPARATORS = re.compile(r"[\s.\-()/]")
+_WHOLE_FLOAT = re.compile(r"^\+?\d{6,15}\.0+$")
 
 
 class _RegionNumbers:
@@ -246,6 +276,10 @@ def _region(region: str) -> _RegionNumbers:
 def normalize_phone(text: str, region: str) -> str:
     """E.164 ('+84912345678'). Accepts what Excel does to phones: a lost leading zero, 9.12345678E+08, a quote."""
     value = clean_value(text)
+    if value.startswith("-"):
+        raise FieldProblem(f'"{value}" is not a phone number: it is a negative number')
+    if _WHOLE_FLOAT.match(value):  # 912345602.0: a phone column that went through a number format
+        value = value.partition(".")[0]
     plan = _region(region)
     if plan.usable:
         digits = _PHONE_SEPARATORS.sub("", value)
@@ -270,6 +304,11 @@ def _phone_by_library(value: str, region: str) -> str:
     if not phonenumbers.is_valid_number(number):
         where = phonenumbers.region_code_for_number(number) or region
         raise FieldProblem(f'"{value}" is not a valid phone number (checked as a {where} number)')
+    if number.extension:
+        raise FieldProblem(
+            f'"{value}" has an extension ({number.extension}): a phone column holds one number a customer can be '
+            "reached at; put the extension in the note"
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -301,7 +340,10 @@ def normalize_date(text: str, order: str = "DMY") -> str:
             return _checked_date(value, int(value[:4]), int(value[4:6]), int(value[6:]))
         serial = int(value)
         if 1 <= serial <= 2_958_465:  # Excel's own range of dates
-            return (_EXCEL_EPOCH + dt.timedelta(days=serial if serial > 60 else serial + 1)).isoformat()
+            # Excel counts a 29 February 1900 that never was (serial 60); below it, days are one off. Serial 60
+            # reads as 28 February, as the workbook reader gives it, so a date means the same in .xlsx and .csv.
+            days = serial if serial >= 60 else serial + 1
+            return (_EXCEL_EPOCH + dt.timedelta(days=days)).isoformat()
     iso = _ISO_DATE.match(value)
     if iso:
         return _checked_date(value, int(iso[1]), int(iso[2]), int(iso[3]))

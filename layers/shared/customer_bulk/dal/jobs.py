@@ -355,6 +355,21 @@ class JobStore:
             **({"ExpressionAttributeNames": names} if names else {}),
         )
 
+    def record_notice_refused(
+        self, tenant_id: str, job_id: str, kind: str, notice: str, reason: str, now: datetime
+    ) -> None:
+        """The mail service refused the notice for good: the job says so (the API shows it); never retried."""
+        self.client.update_item(
+            TableName=self.table,
+            Key=_key(tenant_id, self._notice_sort_key(job_id, kind)),
+            UpdateExpression="SET notice_error = :reason, #notice = :refused, updated_at = :now",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#notice": f"notice_{notice}"},
+            ExpressionAttributeValues=to_attributes(
+                {":reason": reason, ":refused": f"refused: {reason}", ":now": now.isoformat()}
+            ),
+        )
+
     @staticmethod
     def _notice_sort_key(job_id: str, kind: str) -> str:
         return f"EXPORT#{job_id}" if kind == "export" else _job_sort_key(job_id)

@@ -1,6 +1,19 @@
 """Sending a prepared MIME message through SES (v2 API)."""
 
+from botocore.exceptions import ClientError
+
 from customer_bulk.dal.clients import aws_client
+from customer_bulk.errors import MailRefused
+
+# What SES answers for a message it will never send as it is (throttling and 5xx are retried instead).
+PERMANENT = {
+    "MessageRejected",
+    "MailFromDomainNotVerifiedException",
+    "BadRequestException",
+    "NotFoundException",
+    "AccountSuspendedException",
+    "SendingPausedException",
+}
 
 
 class Mailer:
@@ -8,10 +21,16 @@ class Mailer:
         self.client = aws_client("sesv2")
 
     def send_raw(self, sender: str, recipients: list[str], message: bytes) -> str:
-        response = self.client.send_email(
-            FromEmailAddress=sender,
-            Destination={"ToAddresses": recipients},
-            Content={"Raw": {"Data": message}},
-        )
+        try:
+            response = self.client.send_email(
+                FromEmailAddress=sender,
+                Destination={"ToAddresses": recipients},
+                Content={"Raw": {"Data": message}},
+            )
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code in PERMANENT:
+                raise MailRefused(f"{code}: {error.response['Error'].get('Message', '')}"[:500]) from error
+            raise
         message_id: str = response["MessageId"]
         return message_id

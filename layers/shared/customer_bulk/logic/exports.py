@@ -306,6 +306,7 @@ def export_view(job: ExportJob) -> ExportView:
         created_at=job.created_at,
         finished_at=job.finished_at,
         notified_at=job.notified_at,
+        notice_error=job.notice_error,
     )
 
 

@@ -16,7 +16,7 @@ from customer_bulk.paths import JobPaths
 from customer_bulk.settings import get_settings
 
 # Attributes a new phase starts without: the previous phase's notice.
-_NOTICE = ("notified_at", "notice_message_id")
+_NOTICE = ("notified_at", "notice_message_id", "notice_error")
 
 
 def chunk_messages(job: ImportJob, reverse: bool = False) -> list[ChunkMessage]:

@@ -9,6 +9,7 @@ from email.utils import formatdate, make_msgid
 from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.dal import job_store, mailer
+from customer_bulk.errors import MailRefused
 from customer_bulk.models.job import Counts, JobStatus, RollbackCounts
 from customer_bulk.models.notice import Notice
 from customer_bulk.observability import logger, metrics
@@ -48,6 +49,10 @@ def deliver_notice(notice: Notice, now: datetime) -> str:
         return earlier
     try:
         message_id = send_notice(notice)
+    except MailRefused as refused:
+        logger.error("Notice refused by the mail service", extra={"job_id": notice.job_id, "reason": str(refused)})
+        jobs.record_notice_refused(notice.tenant_id, notice.job_id, notice.kind, notice.once_key, str(refused), now)
+        return ""
     except Exception:
         jobs.release_notice(notice.tenant_id, notice.job_id, notice.kind, notice.once_key)
         raise

@@ -6,6 +6,7 @@ finds keys that repeat across the file: the first occurrence wins, later ones ar
 """
 
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,12 +18,14 @@ from customer_bulk.dal import chunk_queue, file_store, job_store
 from customer_bulk.errors import ConflictError, FileRejected
 from customer_bulk.logic.job_actions import chunk_messages
 from customer_bulk.logic.report import start_report
-from customer_bulk.models.job import ChunkMessage, ImportJob, ImportType, JobStatus, MatchKey
+from customer_bulk.models.job import ChunkMessage, ImportJob, ImportOptions, ImportType, JobStatus, MatchKey
+from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.observability import logger, metrics
 from customer_bulk.paths import JobPaths, parse_upload_key
 from customer_bulk.schema import BALANCE_SCHEMA, DEFAULT_SCHEMA, HeaderMapping, headers_signature, schema_for
 from customer_bulk.settings import get_settings
-from customer_bulk.spreadsheet.reader import Table, open_table
+from customer_bulk.spreadsheet.isolated import open_table_isolated
+from customer_bulk.spreadsheet.reader import Table
 from customer_bulk.spreadsheet.safety import check_size, sniff_format
 from customer_bulk.validation import RowContext, key_values, primary_key
 
@@ -70,11 +73,13 @@ def split_upload(key: str, size: int, now: datetime) -> None:
         with tempfile.TemporaryDirectory() as scratch:
             local = Path(scratch) / "upload"
             file_store().download(key, local)
-            schema = schema_for(job.settings, job.options.type)
-            table = open_table(local, sniff_format(local, job.file_name), job.settings, schema, job.options.sheet)
-            mapping = _map_columns(table, job, now)
-            _check_mapping(table, mapping, job)
-            result = _write_chunks(table, mapping, job, paths, written)
+            table = read_upload(local, job.file_name, job.settings, job.options)
+            try:
+                mapping = _map_columns(table, job, now)
+                _check_mapping(table, mapping, job)
+                result = _write_chunks(table, mapping, job, paths, written)
+            finally:
+                table.close()  # a file refused before its last row must not leave its reader running
     except FileRejected as rejection:
         file_store().delete_keys(written)
         job = jobs.transition(
@@ -108,6 +113,49 @@ def split_upload(key: str, size: int, now: datetime) -> None:
     chunk_queue().send(result.chunks)
     logger.info("File split", extra={"job_id": job_id, "rows": result.rows_total, "chunks": len(result.chunks)})
     metrics.add_metric(name="RowsUploaded", unit=MetricUnit.Count, value=result.rows_total)
+
+
+def read_upload(local: Path, file_name: str, settings: TenantSettings, options: ImportOptions) -> Table:
+    """The upload's table, read where a hostile file cannot hurt (isolated), or ``FileRejected``."""
+    file_format = sniff_format(local, file_name)
+    # The reader tells formats by extension: the file gets the one its bytes have (a renamed file too).
+    local = local.rename(local.with_suffix(f".{file_format}"))
+    return open_table_isolated(local, file_format, settings, options.type, options.sheet)
+
+
+def examine_upload(local: Path, file_name: str, settings: TenantSettings, options: ImportOptions) -> int:
+    """Every check the splitter makes of a file, without storing anything: its customer rows, or
+    ``FileRejected`` with the reason the admin would be emailed (the hostile-file corpus runs through this)."""
+    check_size(local.stat().st_size, settings)
+    table = read_upload(local, file_name, settings, options)
+    schema = schema_for(settings, options.type)
+    job = ImportJob(
+        tenant_id="examined", job_id="0" * 26, requested_by="-", api_url="-", file_name=file_name,
+        upload_key="-", options=options, settings=settings,
+        created_at=datetime.min, updated_at=datetime.min,
+    )  # fmt: skip
+    try:
+        _check_mapping(table, schema.map_headers(table.headers, options.mapping), job)
+        rows = 0
+        remaining = iter(table.rows)
+        for _ in remaining:
+            rows += 1
+            if rows > settings.max_rows:
+                raise _too_many_rows(rows, remaining, settings.max_rows)
+    finally:
+        table.close()
+    if not rows:
+        raise _no_data(table)
+    return rows
+
+
+def _too_many_rows(seen: int, remaining: Iterator[Any], limit: int) -> FileRejected:
+    total = seen + sum(1 for _ in remaining)
+    return FileRejected("too_many_rows", f"The file has {total:,} customer rows; the limit is {limit:,} per import.")
+
+
+def _no_data(table: Table) -> FileRejected:
+    return FileRejected("no_data", f"The file has a header row (row {table.header_row}) but no customers below it.")
 
 
 def _map_columns(table: Table, job: ImportJob, now: datetime) -> HeaderMapping:
@@ -182,17 +230,14 @@ def _write_chunks(
     for number, cells in rows:
         result.rows_total += 1
         if result.rows_total > limit:
-            total = result.rows_total + sum(1 for _ in rows)
-            raise FileRejected(
-                "too_many_rows", f"The file has {total:,} customer rows; the limit is {limit:,} per import."
-            )
+            raise _too_many_rows(result.rows_total, rows, limit)
         buffer.append(_chunk_record(number, cells, context, first_seen))
         if len(buffer) >= chunk_rows:
             flush()
     if buffer:
         flush()
     if not result.rows_total:
-        raise FileRejected("no_data", f"The file has a header row (row {table.header_row}) but no customers below it.")
+        raise _no_data(table)
     return result
 
 

@@ -1,5 +1,6 @@
 """Requests and answers of the HTTP API."""
 
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated
@@ -20,6 +21,9 @@ class CreateImportRequest(BaseModel):
     @field_validator("file_name")
     @classmethod
     def _spreadsheet_name(cls, value: str) -> str:
+        """The name goes into mail headers, S3 keys and report names: line breaks and other control characters
+        become spaces (a newline in a Subject header made every notice fail)."""
+        value = " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in value).split())
         if not value.lower().endswith(ACCEPTED_SUFFIXES):
             raise ValueError("must end with .xlsx, .xls or .csv")
         return value
@@ -98,6 +102,7 @@ class ImportStatus(BaseModel):
     created_at: datetime
     finished_at: datetime | None
     notified_at: datetime | None  # of the notice of the latest phase
+    notice_error: str | None  # the mail service refused that notice for good (it is not retried)
 
     @classmethod
     def of(cls, job: ImportJob, urls: Mapping[str, str]) -> "ImportStatus":
@@ -141,4 +146,5 @@ class ImportStatus(BaseModel):
             created_at=job.created_at,
             finished_at=job.finished_at,
             notified_at=job.notified_at,
+            notice_error=job.notice_error,
         )

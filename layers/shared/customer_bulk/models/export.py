@@ -119,6 +119,7 @@ class ExportJob(BaseModel):
     finished_at: datetime | None = None
     error: str | None = None
     notified_at: datetime | None = None
+    notice_error: str | None = None  # the mail service refused the notice for good
 
     @property
     def percent(self) -> int:
@@ -149,3 +150,4 @@ class ExportView(BaseModel):
     created_at: datetime
     finished_at: datetime | None
     notified_at: datetime | None
+    notice_error: str | None = None

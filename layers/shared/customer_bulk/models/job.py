@@ -186,6 +186,7 @@ class ImportJob(BaseModel):
     error: str | None = None
     error_report_key: str | None = None
     notice_message_id: str | None = None
+    notice_error: str | None = None  # the mail service refused the latest notice for good
     notified_at: datetime | None = None  # of the notice of the latest phase (reset when a new phase starts)
 
     # Preview: the diff workbook, and until when the preview can be confirmed.

@@ -8,7 +8,7 @@ Workbooks go through python-calamine (about 10x faster than openpyxl here; formu
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from customer_bulk.errors import FileRejected
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.normalize import cell_text
 from customer_bulk.schema import DEFAULT_SCHEMA, Schema
-from customer_bulk.spreadsheet.safety import check_archive, column_letter
+from customer_bulk.spreadsheet.safety import MAX_COLUMNS, check_archive, check_ole, column_letter
 
 HEADER_SEARCH_ROWS = 20
 CSV_DELIMITERS = ",;\t|"
@@ -35,6 +35,8 @@ class Table:
     header_row: int
     headers: list[str]
     rows: Iterator[tuple[int, list[str]]]
+    # Frees what reads the rows (the isolated reader's process) when they are not read to the end.
+    close: Callable[[], None] = lambda: None
 
 
 def open_table(
@@ -43,11 +45,15 @@ def open_table(
     if file_format == "csv":
         return _csv_table(path, settings, schema)
     if file_format == "xlsx":
-        check_archive(path, settings)
-    return _workbook_table(path, settings, schema, sheet)
+        check_archive(path, settings)  # its text is no longer than the limit: what the reader gives is whole
+        return _workbook_table(path, settings, schema, sheet, reader_cap=None)
+    check_ole(path)
+    return _workbook_table(path, settings, schema, sheet, reader_cap=CALAMINE_CELL_CAP)
 
 
-def _workbook_table(path: Path, settings: TenantSettings, schema: Schema, sheet_name: str | None) -> Table:
+def _workbook_table(
+    path: Path, settings: TenantSettings, schema: Schema, sheet_name: str | None, reader_cap: int | None
+) -> Table:
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError:
@@ -61,16 +67,33 @@ def _workbook_table(path: Path, settings: TenantSettings, schema: Schema, sheet_
         listed = ", ".join(f'"{name}"' for name in names)
         raise FileRejected("no_such_sheet", f'The workbook has no sheet "{sheet_name}"; its sheets are {listed}.')
     for name in [sheet_name] if sheet_name else names:
-        sheet = workbook.get_sheet_by_name(name)
+        try:
+            sheet = workbook.get_sheet_by_name(name)
+        except _CALAMINE_ERRORS as error:
+            raise _damaged_sheet(name, error) from None
         if sheet.height == 0:
             continue
-        start_row = sheet.start[0] if sheet.start else 0
-        raw_rows = (
-            (start_row + offset + 1, [cell_text(value) for value in values])
-            for offset, values in enumerate(sheet.iter_rows())
-        )
-        return _positioned(name, _bounded(raw_rows, settings, CALAMINE_CELL_CAP), schema)
+        return _positioned(name, _bounded(_sheet_rows(name, sheet), settings, reader_cap), schema)
     raise FileRejected("no_data", "The workbook has no sheet with data.")
+
+
+_CALAMINE_ERRORS = (python_calamine.CalamineError, python_calamine.ZipError, python_calamine.XmlError, ValueError)
+
+
+def _sheet_rows(name: str, sheet: python_calamine.CalamineSheet) -> Iterator[tuple[int, list[str]]]:
+    """The sheet's rows with the row numbers Excel shows; a part that breaks while it is read is named."""
+    start_row = sheet.start[0] if sheet.start else 0
+    try:
+        for offset, values in enumerate(sheet.iter_rows()):
+            yield start_row + offset + 1, [cell_text(value) for value in values]
+    except _CALAMINE_ERRORS as error:
+        raise _damaged_sheet(name, error) from None
+
+
+def _damaged_sheet(name: str, error: Exception) -> FileRejected:
+    return FileRejected(
+        "damaged_file", f'Sheet "{name}" is damaged and could not be read ({_short(error)}). Save it again from Excel.'
+    )
 
 
 def _csv_table(path: Path, settings: TenantSettings, schema: Schema) -> Table:
@@ -100,9 +123,11 @@ def _csv_table(path: Path, settings: TenantSettings, schema: Schema) -> Table:
                 ) from None
             raise FileRejected("unreadable_file", f"Row {number + 1}: the CSV is malformed ({error}).") from None
         except UnicodeDecodeError:
+            line, byte = _undecodable_line(path, encoding)
             raise FileRejected(
                 "bad_encoding",
-                f"Row {number + 1}: the file is not valid {encoding} text. Save it as CSV UTF-8 and upload again.",
+                f"Line {line} of the file has a byte that is not {encoding} text (0x{byte:02X}). Save it as CSV "
+                "UTF-8 and upload again.",
             ) from None
         finally:
             text.close()
@@ -110,10 +135,27 @@ def _csv_table(path: Path, settings: TenantSettings, schema: Schema) -> Table:
     return _positioned("", _bounded(records(), settings), schema)
 
 
+def _undecodable_line(path: Path, encoding: str) -> tuple[int, int]:
+    """(line number, byte) of the first byte that does not decode: the text reader decodes ahead of the rows, so
+    the row being read when it fails is not where the bad byte is."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    newlines = 0
+    with path.open("rb") as stream:
+        while block := stream.read(1024 * 1024):
+            try:
+                newlines += decoder.decode(block).count("\n")
+            except UnicodeDecodeError as error:
+                newlines += block[: error.start].decode(encoding, errors="ignore").count("\n")
+                return newlines + 1, block[error.start] if error.start < len(block) else 0
+    return newlines + 1, 0
+
+
 def _detect_encoding(head: bytes) -> str:
     """UTF-8 (with or without BOM) and UTF-16 with BOM by their marks, anything else by charset-normalizer."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE starts both
+        return "utf-32"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     try:
@@ -121,6 +163,10 @@ def _detect_encoding(head: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError as error:
         if error.start > len(head) - 4:  # a character cut by our 1 MB window
+            return "utf-8"
+        if not head[: error.start].isascii():
+            # UTF-8 text (its accents decoded) with a bad byte: read as UTF-8, the reader names the line. Guessing
+            # another encoding would turn every "Nguyễn" into "Nguyá»…n" without a word.
             return "utf-8"
     best = from_bytes(head, cp_isolation=["cp1252", "cp1258", "latin_1", "utf_16"]).best()
     if best is None:
@@ -147,6 +193,15 @@ def _bounded(
     """Refuse a cell no person typed (Excel's own limit is 32,767 characters) and drop blank rows."""
     limit = settings.max_cell_chars
     for number, cells in rows:
+        width = len(cells)
+        while width and not cells[width - 1]:
+            width -= 1
+        if width > MAX_COLUMNS:
+            raise FileRejected(
+                "too_many_columns",
+                f"Row {number} has {width:,} columns (the last in column {column_letter(width - 1)}); at most "
+                f"{MAX_COLUMNS:,} are read.",
+            )
         for index, cell in enumerate(cells):
             capped = reader_cap is not None and len(cell) >= reader_cap
             if len(cell) > limit or capped:

@@ -7,8 +7,10 @@ per-member ratio limit catches both without refusing big honest files. The sheet
 checked against the tenant's row limit.
 """
 
+import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
@@ -28,6 +30,11 @@ MAX_COLUMNS = 1_000
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?"')
+_DOCTYPE = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+# Only three-letter columns can pass the limit (1,000 is ALL): a file without any costs next to nothing.
+_WIDE_CELL_REF = re.compile(rb' r="([A-Z]{3})(\d+)"')
+_SCAN_BLOCK = 1024 * 1024
+_PROLOG_BYTES = 64 * 1024
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -106,10 +113,86 @@ def check_archive(path: Path, settings: TenantSettings) -> list[SheetPart]:
                     f"({member.compress_size:,} bytes to {member.file_size:,}); the limit is "
                     f"{settings.max_compression_ratio:g}x. The file was refused as a possible zip bomb.",
                 )
+        for member in members:  # before anything parses them, workbook.xml included
+            if member.filename.endswith((".xml", ".rels", ".vml")):
+                _check_prolog(archive, member)
         sheets = _sheet_parts(archive)
         for sheet in sheets:
             _check_dimension(archive, sheet, settings)
+        sheet_names = {sheet.member: sheet.name for sheet in sheets}
+        for member in members:
+            if member.filename.endswith((".xml", ".rels", ".vml")):
+                _scan_part(archive, member, sheet_names.get(member.filename), settings)
         return sheets
+
+
+def _scan_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, sheet: str | None, settings: TenantSettings) -> None:
+    """One streaming pass over a part, in bounded memory, before any parser sees it: its real size and checksum
+    against what the zip declares, no DTD or entity (workbooks never have one; a parser might expand it), no text
+    longer than the cell limit (the reader would cut it silently) and, in a sheet, no cell beyond the column limit
+    (only the declared dimension was checked so far)."""
+    where = f'Sheet "{sheet}"' if sheet is not None else f'The workbook part "{member.filename}"'
+    limit = settings.max_cell_chars
+    long_text = re.compile(rb">([^<]{%d,})<" % (limit + 1))
+    seen, tail = 0, b""
+    try:
+        with archive.open(member) as stream:
+            while block := stream.read(_SCAN_BLOCK):
+                seen += len(block)
+                if seen > member.file_size:
+                    break
+                window = tail + block
+                for match in long_text.finditer(window):
+                    length = len(match.group(1).decode("utf-8", errors="replace"))
+                    if length > limit:
+                        raise FileRejected(
+                            "cell_too_long",
+                            f"{where} holds a text of {length:,} characters; the limit is {limit:,} per cell.",
+                        )
+                if sheet is not None:
+                    _check_columns(window, sheet)
+                tail = window[-(limit * 4 + 64) :]
+    except zipfile.BadZipFile as error:
+        raise FileRejected(
+            "damaged_file", f"{where} is damaged ({error}); save the workbook again from Excel."
+        ) from None
+    except (EOFError, zlib.error) as error:
+        raise FileRejected(
+            "damaged_file", f"{where} is damaged ({error or 'cut short'}); save the workbook again."
+        ) from None
+    if seen > member.file_size:
+        raise FileRejected(
+            "damaged_file",
+            f"{where} is larger than the zip declares ({member.file_size:,} bytes); the file was "
+            "refused as damaged or forged.",
+        )
+
+
+def _check_prolog(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    """A DTD or entity declaration (billion laughs, external entities) comes before the root element."""
+    try:
+        with archive.open(member) as stream:
+            head = stream.read(_PROLOG_BYTES)
+    except (zipfile.BadZipFile, EOFError, zlib.error) as error:
+        raise FileRejected(
+            "damaged_file", f'The workbook part "{member.filename}" is damaged ({error or "cut short"}).'
+        ) from None
+    if _DOCTYPE.search(head):
+        raise FileRejected(
+            "xml_entities",
+            f'The workbook part "{member.filename}" declares a DTD or entities, which Excel never writes; the file '
+            "was refused rather than have them expanded.",
+        )
+
+
+def _check_columns(window: bytes, sheet: str) -> None:
+    for match in _WIDE_CELL_REF.finditer(window):
+        if _column_number(match.group(1).decode("ascii")) > MAX_COLUMNS:
+            raise FileRejected(
+                "too_many_columns",
+                f'Sheet "{sheet}", row {int(match.group(2)):,}: a cell in column {match.group(1).decode()}; at most '
+                f"{MAX_COLUMNS:,} columns are read.",
+            )
 
 
 def _sheet_parts(archive: zipfile.ZipFile) -> list[SheetPart]:
@@ -121,12 +204,23 @@ def _sheet_parts(archive: zipfile.ZipFile) -> list[SheetPart]:
         raise FileRejected(
             "unreadable_file", "The file is a zip but not an Excel workbook (xl/workbook.xml is missing or damaged)."
         ) from None
-    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{_NS_PKG_REL}Relationship")}
+    targets = {rel.get("Id"): rel for rel in rels.iter(f"{_NS_PKG_REL}Relationship")}
+    names = set(archive.namelist())
     parts = []
     for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
-        target = targets.get(sheet.get(f"{_NS_REL}id"), "")
-        member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        parts.append(SheetPart(name=sheet.get("name", ""), member=member))
+        name = sheet.get("name", "")
+        rel = targets.get(sheet.get(f"{_NS_REL}id"))
+        target = rel.get("Target", "") if rel is not None else ""
+        member = posixpath.normpath(target.lstrip("/") if target.startswith("/") else f"xl/{target}")
+        is_worksheet = rel is not None and rel.get("Type", "").endswith("/worksheet")
+        outside = rel is not None and (rel.get("TargetMode") == "External" or member.startswith(("..", "/")))
+        if outside or (is_worksheet and member not in names):
+            raise FileRejected(
+                "damaged_file",
+                f'Sheet "{name}" points to "{target}", which is not a part of this file; the workbook is damaged '
+                "or forged. Save it again from Excel.",
+            )
+        parts.append(SheetPart(name=name, member=member))
     return parts
 
 
@@ -170,3 +264,94 @@ def column_letter(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
+
+
+# ---------- .xls: the OLE container ----------
+_FREE, _END_OF_CHAIN = 0xFFFFFFFF, 0xFFFFFFFE
+_MINI_STREAM_CUTOFF = 4096
+
+
+def check_ole(path: Path) -> None:
+    """Walk an .xls's container (FAT, directory, streams) in bounded memory before the parser does: a loop in a
+    chain sent the parser past 9 GB. An encrypted workbook (.xlsx or .xls saved with a password) is an OLE
+    container too, and says so in its directory."""
+    data = path.read_bytes()
+    if len(data) < 512:
+        raise _damaged_ole("it is shorter than its header")
+    sector_shift, fat_count, directory_start = (
+        int.from_bytes(data[0x1E:0x20], "little"),
+        int.from_bytes(data[0x2C:0x30], "little"),
+        int.from_bytes(data[0x30:0x34], "little"),
+    )
+    if sector_shift not in (9, 12):
+        raise _damaged_ole(f"its sector size 2^{sector_shift} is not one Excel uses")
+    size = 1 << sector_shift
+    sectors = (len(data) - 512 + size - 1) // size
+
+    def sector(number: int) -> bytes:
+        if number >= sectors:
+            raise _damaged_ole(f"it points to sector {number:,} of {sectors:,}")
+        return data[512 + number * size : 512 + (number + 1) * size]
+
+    fat_sectors = [n for n in _ints(data[0x4C:0x200]) if n != _FREE]
+    difat, seen = int.from_bytes(data[0x44:0x48], "little"), set()
+    while difat not in (_FREE, _END_OF_CHAIN):
+        if difat in seen:
+            raise _damaged_ole("its sector allocation list loops")
+        seen.add(difat)
+        entries = _ints(sector(difat))
+        fat_sectors += [n for n in entries[:-1] if n != _FREE]
+        difat = entries[-1]
+    if len(fat_sectors) < fat_count:
+        raise _damaged_ole("its allocation table is incomplete")
+    fat = [n for number in fat_sectors[:fat_count] for n in _ints(sector(number))]
+
+    def chain(start: int, what: str) -> int:
+        """The number of sectors of a chain, refusing one that loops or runs off the file."""
+        length, current, visited = 0, start, set()
+        while current != _END_OF_CHAIN:
+            if current in visited or current >= len(fat):
+                raise _damaged_ole(f"the chain of {what} {'loops' if current in visited else 'is broken'}")
+            visited.add(current)
+            length += 1
+            current = fat[current]
+        return length
+
+    chain(directory_start, "its directory")
+    names = set()
+    current, visited = directory_start, set()
+    while current != _END_OF_CHAIN:
+        visited.add(current)
+        block = sector(current)
+        for offset in range(0, size, 128):
+            entry = block[offset : offset + 128]
+            name_length = int.from_bytes(entry[0x40:0x42], "little")
+            kind, start = entry[0x42], int.from_bytes(entry[0x74:0x78], "little")
+            stream_size = int.from_bytes(entry[0x78:0x7C], "little")
+            if kind == 0 or not 2 <= name_length <= 64:
+                continue
+            name = entry[: name_length - 2].decode("utf-16-le", errors="replace")
+            names.add(name)
+            big_stream = kind == 2 and stream_size >= _MINI_STREAM_CUTOFF
+            if big_stream and chain(start, f'the stream "{name}"') * size < stream_size:
+                raise _damaged_ole(f'the stream "{name}" is shorter than it declares')
+        current = fat[current]
+    if {"EncryptionInfo", "EncryptedPackage"} & names:
+        raise FileRejected(
+            "password_protected",
+            "The workbook is password protected: remove the password in Excel (File, Info, Protect Workbook) and "
+            "upload it again.",
+        )
+    if not {"Workbook", "Book"} & names:
+        raise FileRejected(
+            "unreadable_file",
+            "The file is an Office document but not an Excel workbook. Save it from Excel as .xlsx and upload that.",
+        )
+
+
+def _ints(block: bytes) -> list[int]:
+    return [int.from_bytes(block[i : i + 4], "little") for i in range(0, len(block) - 3, 4)]
+
+
+def _damaged_ole(why: str) -> FileRejected:
+    return FileRejected("damaged_file", f"The .xls file is damaged: {why}. Save it again from Excel and upload that.")
