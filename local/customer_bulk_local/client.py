@@ -99,6 +99,13 @@ class ApiClient:
             time.sleep(interval)
             interval = min(max(interval, poll_s) * 1.5, max(poll_s, 1.0))
 
+    def settings(self) -> dict[str, Any]:
+        return self._call("GET", "/settings")
+
+    def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """PATCH: only the fields sent change."""
+        return self._call("PATCH", "/settings", json=changes)
+
     def create_export(self, request: dict[str, Any] | None = None) -> dict[str, Any]:
         return self._call("POST", "/exports", json=request or {})
 

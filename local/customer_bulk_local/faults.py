@@ -25,7 +25,13 @@ _ERRORS = {
     ("s3", "throttle"): (503, "xml", "SlowDown", "Please reduce your request rate."),
     ("s3", "server_error"): (500, "xml", "InternalError", "We encountered an internal error. Please try again."),
     ("sesv2", "throttle"): (429, "rest", "TooManyRequestsException", "Maximum sending rate exceeded."),
-    ("sesv2", "reject"): (400, "rest", "MessageRejected", "Email address is not verified."),
+    ("sesv2", "reject"): (
+        400,
+        "rest",
+        "MessageRejected",
+        "Email address is not verified. The following identities failed the check in region US-EAST-1: "
+        "admin@shop.example",
+    ),
 }
 
 

@@ -46,16 +46,14 @@ class QueuePoller(threading.Thread):
         self.stopping = stopping
         self.busy = threading.Event()
         self.batches = 0
-        self.errors: list[BaseException] = []
 
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
                 self.poll_once(wait_s=1)
-            except Exception as error:
+            except Exception:
                 if not self.stopping.is_set():
                     log.exception("Polling %s failed", self.source.function)
-                    self.errors.append(error)
                     self.stopping.wait(0.2)
 
     def poll_once(self, wait_s: int = 0) -> int:

@@ -62,7 +62,12 @@ def test_a_bad_request_is_refused_naming_the_field(stack: Any, tenant: str, body
         f"{stack.api_url}/imports", json=body, headers={"X-Tenant-Id": tenant, "X-User-Email": ADMIN}, timeout=30
     )
     assert response.status_code == 422
-    assert field in json.dumps(response.json())
+    answer = response.json()
+    # Our shape, which says which field and what was wrong with it (Powertools' own 422 carries no message).
+    assert set(answer) == {"message", "errors"}
+    assert answer["message"].startswith("Invalid request: ") and field in answer["message"]
+    assert [problem["field"].rsplit(".", 1)[-1] for problem in answer["errors"]] == [field]
+    assert all(problem["message"] for problem in answer["errors"])
 
 
 def test_no_identity_no_access(stack: Any) -> None:

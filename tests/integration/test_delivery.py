@@ -122,11 +122,22 @@ def test_two_imports_at_once_never_make_two_customers_of_one_key(
     assert len(pointers) == 250
 
 
-def test_no_metric_values_pile_up_between_invocations(importer: Any, csv_file: Any) -> None:
+def test_no_metric_values_pile_up_between_invocations(
+    importer: Any, csv_file: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """On Lambda every invocation flushes its metrics; one local process serves them all, and Powertools publishes
     (and, without a namespace, fails) once a metric holds 100 unflushed values."""
     from customer_bulk.observability import metrics
 
+    emitted: list[str] = []
+    add_metric = metrics.add_metric
+
+    def counted(name: str, *args: Any, **kwargs: Any) -> None:
+        emitted.append(name)
+        add_metric(name, *args, **kwargs)
+
+    monkeypatch.setattr(metrics, "add_metric", counted)
     for _ in range(2):
         assert importer(csv_file(["Email"], [["a@shop.vn"], ["b@shop.vn"]])).status["status"] == "completed"
-    assert metrics.metric_set == {}
+    assert {"ImportsStarted", "RowsUploaded", "NoticesSent"} <= set(emitted)  # metrics were emitted...
+    assert metrics.metric_set == {}  # ...and none was left behind

@@ -2,12 +2,15 @@
 injected on the local stack; the import ends with the same customers and exact counts, retries stay bounded, and
 the admin is told."""
 
+import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from customer_bulk.observability import logger
 from customer_bulk_local.client import ApiClient
 from customer_bulk_local.emulator import LocalStack
 from customer_bulk_local.faults import Fault
@@ -73,12 +76,28 @@ def test_a_throttled_mail_service_is_retried_and_a_refusal_is_recorded_not_retri
 
     refused = faults.add(Fault("sesv2", "SendEmail", "reject", times=50))
     before = stack.request_counts()
-    run = importer(csv_file(["Email"], [["b@shop.vn"]]))
+    with function_logs() as logs:
+        run = importer(csv_file(["Email"], [["b@shop.vn"]]))
     assert run.status["status"] == "completed" and run.status["created"] == 1
     assert run.emails == [] and run.status["notified_at"] is None
     assert run.status["notice_error"].startswith("MessageRejected: Email address is not verified.")
     assert refused.fired == 1  # decided once: never retried
     assert stack.request_counts()["ses:POST"] - before["ses:POST"] == 1
+    # The refusal quotes the admin's address; the log says why, without it.
+    assert "Notice refused by the mail service" in logs.getvalue()
+    assert ADMIN not in logs.getvalue() and "a***@shop.example" in logs.getvalue()
+
+
+@contextmanager
+def function_logs() -> Iterator[io.StringIO]:
+    """What the functions log (Powertools' handler), while the block runs."""
+    handler = logger.registered_handler
+    captured = io.StringIO()
+    previous = handler.setStream(captured)  # type: ignore[attr-defined]
+    try:
+        yield captured
+    finally:
+        handler.setStream(previous)  # type: ignore[attr-defined]
 
 
 def test_an_export_survives_throttled_reads_and_writes(

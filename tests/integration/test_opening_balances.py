@@ -103,8 +103,7 @@ def test_the_same_balance_twice_changes_nothing_and_a_rollback_gives_the_old_poi
 def test_the_tenants_earn_rule_and_rounding_decide_the_points(
     stack: Any, tenant: str, api: ApiClient, importer: Any, csv_file: Any
 ) -> None:
-    settings = api._call("GET", "/settings")
-    api._call("PUT", "/settings", json={**settings, "earn_rule": {"spend": 50_000, "points": 2, "rounding": "nearest"}})
+    api.update_settings({"earn_rule": {"spend": 50_000, "points": 2, "rounding": "nearest"}})
 
     run = importer(csv_file(["SĐT", "Email", "DTDauKy"], [["0912000001", "an@shop.vn", "1.260.000"]]), BALANCE)
 

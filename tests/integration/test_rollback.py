@@ -179,8 +179,7 @@ def test_a_crash_half_way_through_a_rollback_loses_nothing_and_doubles_nothing(
 def test_before_images_are_kept_for_the_tenants_undo_window_and_no_longer(
     stack: Any, tenant: str, api: ApiClient, importer: Any, csv_file: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = api._call("GET", "/settings")
-    api._call("PUT", "/settings", json={**settings, "undo_retention_days": 7})
+    api.update_settings({"undo_retention_days": 7})
     run = importer(csv_file(["Email"], [["a@shop.vn"]]))
 
     # The applied decision (the before-images) is tagged with the tenant's retention, which a lifecycle rule honours
@@ -202,7 +201,7 @@ def test_before_images_are_kept_for_the_tenants_undo_window_and_no_longer(
     assert "its previous values were kept for 7 days" in refused.value.message
 
     with pytest.raises(ApiError) as invalid:
-        api._call("PUT", "/settings", json={**settings, "undo_retention_days": 10})
+        api.update_settings({"undo_retention_days": 10})
     assert invalid.value.status == 422 and "must be one of 7, 14, 30, 60, 90, 180, 365 days" in invalid.value.message
 
 

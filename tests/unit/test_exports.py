@@ -66,12 +66,14 @@ class _Customers:
 
     def __init__(self, count: int) -> None:
         self.ids = [f"01M{number:023d}" for number in range(1, count + 1)]
+        self.read = 0  # customers handed out so far
 
     def tenant_customers(
         self, tenant_id: str, after_id: str | None = None, last_id: str | None = None, full: bool = False
     ) -> Iterator[dict[str, Any]]:
         for customer_id in self.ids:
             if (after_id is None or customer_id > after_id) and (last_id is None or customer_id <= last_id):
+                self.read += 1
                 yield {"pk": f"{tenant_id}#E#{customer_id}", "customer_id": customer_id}
 
 
@@ -116,6 +118,7 @@ def test_the_immediate_check_reads_no_further_than_it_needs(monkeypatch: pytest.
     monkeypatch.setattr(exports, "customer_store", lambda: store)
     parts = exports.cut_parts(_job(), stop_after=10_001)
     assert sum(part.rows for part in parts) == 10_001
+    assert store.read == 10_001  # of 50,000: the API answers after reading one more than it may write at once
 
 
 def test_a_page_is_the_customers_after_the_cursor(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.responses import DynamoResult
 
-from customer_bulk_local.emulator import _patch_dynamodb_item_serialization, _patch_dynamodb_result_copies
+from customer_bulk_local.emulator import fast_dynamodb_answers
 
 ITEM = {
     "pk": {"S": "t1#E#a@shop.vn"},
@@ -88,8 +88,7 @@ def test_answers_with_items_are_the_same_as_motos_own(monkeypatch: pytest.Monkey
         by_moto = [strip(call()) for call in _answers(client)]
         restore: list[Any] = []
         moto_serializer = DynamoResult.execute_result
-        _patch_dynamodb_item_serialization(restore)
-        _patch_dynamodb_result_copies(restore)
+        fast_dynamodb_answers(restore)
         assert DynamoResult.execute_result is not moto_serializer
         try:
             ours = [strip(call()) for call in _answers(client)]

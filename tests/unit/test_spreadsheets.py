@@ -3,6 +3,7 @@
 import codecs
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -11,6 +12,7 @@ import xlsxwriter
 from customer_bulk.errors import FileRejected
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.normalize import is_formula_like
+from customer_bulk.spreadsheet import reader
 from customer_bulk.spreadsheet.reader import open_table
 from customer_bulk.spreadsheet.safety import check_archive, column_letter, sniff_format
 from customer_bulk.spreadsheet.writer import SafeWorkbook
@@ -55,16 +57,32 @@ def test_a_workbook_that_declares_too_much_in_total_is_refused(tmp_path: Path) -
         check_archive(path, tight)
 
 
-def test_a_sheet_declaring_more_rows_than_the_limit_is_refused_before_parsing(tmp_path: Path) -> None:
+def test_a_sheet_declaring_more_rows_than_the_limit_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "declared.xlsx"
     with xlsxwriter.Workbook(str(path)) as book:
         sheet = book.add_worksheet("Khách hàng")
         sheet.write_row(0, 0, ["Email"])
         sheet.write(1_000_000, 0, "a@x.vn")
+    parsed: list[str] = []
+    real_parser = reader.python_calamine.CalamineWorkbook.from_path
+
+    def parser(file: str) -> Any:
+        parsed.append(file)
+        return real_parser(file)
+
+    monkeypatch.setattr(reader.python_calamine.CalamineWorkbook, "from_path", parser)
     with pytest.raises(FileRejected) as rejected:
-        check_archive(path, SETTINGS)
+        open_table(path, "xlsx", SETTINGS)  # the reader the splitter's child runs
     assert rejected.value.code == "too_many_rows"
     assert 'Sheet "Khách hàng" declares 1,000,001 rows; the limit is 30,000' in rejected.value.message
+    assert parsed == []  # refused before the parser saw the file
+    with pytest.raises(FileRejected):
+        open_table(bomb(tmp_path / "bomb.xlsx", 40 * 1024 * 1024), "xlsx", SETTINGS)
+    assert parsed == []
+    open_table(write_xlsx(tmp_path / "ok.xlsx", ["Email"], [["a@x.vn"]]), "xlsx", SETTINGS)
+    assert len(parsed) == 1  # an honest file does reach it: the spy works
 
 
 def test_an_honest_workbook_passes(tmp_path: Path) -> None:

@@ -464,11 +464,6 @@ def normalize_number(text: str) -> int | float:
     return int(number) if number == number.to_integral_value() else float(number)
 
 
-def normalize_tags(text: str, max_tags: int = 250) -> list[str]:
-    """Comma- or semicolon-separated, trimmed, each once (first spelling wins)."""
-    return list(tags_of(text, max_tags))
-
-
 @remembered(4096)
 def tags_of(text: str, max_tags: int = 250) -> tuple[str, ...]:
     seen: dict[str, str] = {}

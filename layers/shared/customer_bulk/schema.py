@@ -141,12 +141,6 @@ class HeaderMapping:
     ignored: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def column_of(self, field_name: str) -> int | None:
-        try:
-            return self.fields.index(field_name)
-        except ValueError:
-            return None
-
     @property
     def key_fields(self) -> list[str]:
         return [name for name in KEY_FIELDS if name in self.fields]

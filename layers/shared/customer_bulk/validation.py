@@ -60,14 +60,6 @@ class ValidatedRow:
         return not self.errors
 
     @property
-    def email(self) -> str | None:
-        return self.values.get("email")
-
-    @property
-    def phone(self) -> str | None:
-        return self.values.get("phone")
-
-    @property
     def id_to_match(self) -> str | None:
         """The existing customer this row names by id (match by id only), or None for a new customer."""
         ref = self.customer_ref

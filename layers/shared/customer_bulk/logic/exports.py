@@ -25,6 +25,7 @@ from customer_bulk.errors import BadRequestError, NotFoundError, TemporaryFailur
 from customer_bulk.ids import new_id
 from customer_bulk.logic.links import file_link
 from customer_bulk.logic.tenants import tenant_settings
+from customer_bulk.masking import mask_text
 from customer_bulk.models.export import (
     IMMEDIATE_LIMIT,
     PART_ROWS,
@@ -258,7 +259,7 @@ def finish_export(tenant_id: str, export_id: str, now: datetime) -> ExportJob:
 def fail_export(tenant_id: str, export_id: str, cause: str, now: datetime) -> ExportJob:
     job = _load(tenant_id, export_id)
     if not job.status.is_final:
-        logger.error("Export failed", extra={"export_id": export_id, "cause": cause[:500]})
+        logger.error("Export failed", extra={"export_id": export_id, "cause": mask_text(cause[:500])})
         job.status, job.finished_at, job.updated_at = ExportStatus.FAILED, now, now
         job.error = "The export could not be completed because of an internal error. Please start it again."
         job_store().save_export(job)

@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.dal import job_store, mailer
 from customer_bulk.errors import MailRefused
+from customer_bulk.masking import mask_text
 from customer_bulk.models.job import Counts, JobStatus, RollbackCounts
 from customer_bulk.models.notice import Notice
 from customer_bulk.observability import logger, metrics
@@ -50,7 +51,9 @@ def deliver_notice(notice: Notice, now: datetime) -> str:
     try:
         message_id = send_notice(notice)
     except MailRefused as refused:
-        logger.error("Notice refused by the mail service", extra={"job_id": notice.job_id, "reason": str(refused)})
+        logger.error(
+            "Notice refused by the mail service", extra={"job_id": notice.job_id, "reason": mask_text(str(refused))}
+        )
         jobs.record_notice_refused(notice.tenant_id, notice.job_id, notice.kind, notice.once_key, str(refused), now)
         return ""
     except Exception:

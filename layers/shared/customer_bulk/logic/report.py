@@ -23,6 +23,7 @@ from customer_bulk.logic.matching import Status
 from customer_bulk.logic.outcomes import rows_with_outcomes
 from customer_bulk.logic.preview import write_diff_report
 from customer_bulk.logic.rollback import customers_in, write_rollback_report
+from customer_bulk.masking import mask_text
 from customer_bulk.models.job import Counts, ImportJob, JobStatus, Phase
 from customer_bulk.models.notice import Notice
 from customer_bulk.observability import logger, metrics
@@ -78,7 +79,7 @@ def fail_job(tenant_id: str, job_id: str, cause: str, now: datetime, phase: Phas
     # Only the phase that failed: a later phase may have started meanwhile (a rollback while the notice retried).
     before_split = job.status in (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING)
     if job.phase is phase and (job.status is phase.running_status or before_split):
-        logger.error("Import failed", extra={"job_id": job_id, "phase": phase.value, "cause": cause[:500]})
+        logger.error("Import failed", extra={"job_id": job_id, "phase": phase.value, "cause": mask_text(cause[:500])})
         error = (
             "The rollback could not be completed because of an internal error. Customers already restored stay "
             "restored; roll the import back again to finish it."
