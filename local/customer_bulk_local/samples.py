@@ -13,6 +13,8 @@ from typing import Any
 
 import xlsxwriter
 
+from customer_bulk.normalize import strip_accents
+
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
 MIDDLE = ["Văn", "Thị", "Minh", "Thu", "Ngọc", "Đức", "Thanh", "Hữu", "Quốc", "Bảo", "Gia", "Khánh"]
 GIVEN = [
@@ -90,17 +92,12 @@ class Person:
     phone_digits: str  # national significant number, e.g. 912345678
 
 
-def ascii_fold(text: str) -> str:
-    text = text.replace("đ", "d").replace("Đ", "D")
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-
-
 def people(count: int, seed: int = 2026, start: int = 0) -> Iterator[Person]:
     """``count`` distinct people; ``start`` offsets the sequence so two batches never share a key."""
     rng = random.Random(seed)
     for index in range(start, start + count):
         family, middle, given = rng.choice(FAMILY), rng.choice(MIDDLE), rng.choice(GIVEN)
-        handle = ascii_fold(f"{given}.{family}").lower()
+        handle = strip_accents(f"{given}.{family}").lower()
         prefix = MOBILE_PREFIXES[index % len(MOBILE_PREFIXES)]
         digits = f"{prefix}{(index * 7919) % 10_000_000:07d}"
         yield Person(

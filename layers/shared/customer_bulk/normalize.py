@@ -117,11 +117,15 @@ def clean_value(text: str) -> str:
     return value[1:].lstrip() if value.startswith("'") else value
 
 
+def strip_accents(text: str) -> str:
+    """The letters without their accents ('Đà Nẵng' -> 'Da Nang'): Vietnamese đ is a letter of its own in Unicode."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def fold(text: str) -> str:
     """Accent-, case-, space- and punctuation-insensitive form ('Không' -> 'khong', 'Việt Nam' -> 'vietnam')."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return re.sub(r"[^0-9a-z]", "", "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold())
+    return re.sub(r"[^0-9a-z]", "", strip_accents(text).casefold())
 
 
 @remembered(16_384)  # names, cities, companies repeat a lot in real lists

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from customer_bulk.dal.clients import aws_client
 from customer_bulk.dal.dynamo import from_attributes, to_attributes
-from customer_bulk.errors import ConflictError
+from customer_bulk.errors import ConflictError, NotFoundError
 from customer_bulk.models.export import ExportJob, ExportPart
 from customer_bulk.models.job import ChunkProgress, Counts, ImportJob, JobStatus, Phase, RollbackCounts
 from customer_bulk.models.tenant import TenantSettings
@@ -90,6 +90,13 @@ class JobStore:
             TableName=self.table, Key=_key(tenant_id, _job_sort_key(job_id)), ConsistentRead=True
         )
         return item_to_job(from_attributes(response["Item"])) if "Item" in response else None
+
+    def require(self, tenant_id: str, job_id: str) -> ImportJob:
+        """The tenant's job, or ``NotFoundError`` (another tenant's job does not exist for this one)."""
+        job = self.get(tenant_id, job_id)
+        if job is None:
+            raise NotFoundError(f"No import {job_id}.")
+        return job
 
     def transition(
         self,
@@ -295,6 +302,12 @@ class JobStore:
             TableName=self.table, Key=_key(tenant_id, f"EXPORT#{export_id}"), ConsistentRead=True
         )
         return ExportJob.model_validate(from_attributes(response["Item"])) if "Item" in response else None
+
+    def require_export(self, tenant_id: str, export_id: str) -> ExportJob:
+        export = self.get_export(tenant_id, export_id)
+        if export is None:
+            raise NotFoundError(f"No export {export_id}.")
+        return export
 
     def save_export(self, job: ExportJob) -> None:
         """Replace the export's record (only its own functions write it, one step after another)."""

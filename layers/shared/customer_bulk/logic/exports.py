@@ -11,7 +11,6 @@ customers as they are when it is written; customers created while the export run
 
 import itertools
 import tempfile
-import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.clock import utc_now
 from customer_bulk.dal import customer_store, export_workflow, exporter, file_store, job_store
-from customer_bulk.errors import BadRequestError, NotFoundError, TemporaryFailure
+from customer_bulk.errors import BadRequestError, TemporaryFailure
 from customer_bulk.ids import new_id
 from customer_bulk.logic.links import file_link
 from customer_bulk.logic.tenants import tenant_settings
@@ -40,6 +39,7 @@ from customer_bulk.models.export import (
     ScopeKind,
 )
 from customer_bulk.models.notice import Notice
+from customer_bulk.normalize import strip_accents
 from customer_bulk.observability import logger, metrics
 from customer_bulk.schema import FieldSpec, Schema, schema_for
 from customer_bulk.settings import get_settings
@@ -190,8 +190,7 @@ def matches(wanted: ExportFilter, customer: dict[str, Any]) -> bool:
 
 def _plain(text: str) -> str:
     """Case- and accent-insensitive ("Hà Nội" finds "ha noi")."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()
+    return strip_accents(text).casefold().strip()
 
 
 # ---------- the state machine's tasks ----------
@@ -318,10 +317,7 @@ def part_file_name(job: ExportJob, part: int) -> str:
 
 
 def _load(tenant_id: str, export_id: str) -> ExportJob:
-    job = job_store().get_export(tenant_id, export_id)
-    if job is None:
-        raise NotFoundError(f"No export {export_id}.")
-    return job
+    return job_store().require_export(tenant_id, export_id)
 
 
 def _root(job: ExportJob) -> str:

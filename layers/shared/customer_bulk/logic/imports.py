@@ -6,7 +6,7 @@ from datetime import datetime
 from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.dal import file_store, job_store
-from customer_bulk.errors import BadRequestError, NotFoundError
+from customer_bulk.errors import BadRequestError
 from customer_bulk.ids import new_id
 from customer_bulk.logic.job_actions import cancel_import, confirm_import, request_rollback
 from customer_bulk.logic.report import report_link
@@ -62,10 +62,7 @@ def _check_mapping(request: CreateImportRequest, schema: Schema) -> None:
 
 
 def import_status(tenant_id: str, job_id: str) -> ImportStatus:
-    job = job_store().get(tenant_id, job_id)
-    if job is None:
-        raise NotFoundError(f"No import {job_id}.")
-    return status_of(job)
+    return status_of(job_store().require(tenant_id, job_id))
 
 
 # The status's workbook links, and the phase that writes each.

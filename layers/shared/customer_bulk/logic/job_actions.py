@@ -9,7 +9,7 @@ from datetime import datetime
 from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.dal import chunk_queue, file_store, job_store
-from customer_bulk.errors import ConflictError, NotFoundError
+from customer_bulk.errors import ConflictError
 from customer_bulk.models.job import ChunkMessage, ImportJob, JobStatus, Phase
 from customer_bulk.observability import logger, metrics
 from customer_bulk.paths import JobPaths
@@ -40,10 +40,7 @@ def chunk_messages(job: ImportJob, reverse: bool = False) -> list[ChunkMessage]:
 
 
 def _job(tenant_id: str, job_id: str) -> ImportJob:
-    job = job_store().get(tenant_id, job_id)
-    if job is None:
-        raise NotFoundError(f"No import {job_id}.")
-    return job
+    return job_store().require(tenant_id, job_id)
 
 
 def confirm_import(tenant_id: str, job_id: str, now: datetime) -> ImportJob:

@@ -17,7 +17,6 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.dal import file_store, import_workflow, job_store
-from customer_bulk.errors import NotFoundError
 from customer_bulk.logic.links import file_link
 from customer_bulk.logic.matching import Status
 from customer_bulk.logic.outcomes import rows_with_outcomes
@@ -51,9 +50,7 @@ def start_report(job: ImportJob) -> None:
 
 def build_report(tenant_id: str, job_id: str, now: datetime, phase: Phase = Phase.APPLY) -> Notice:
     jobs = job_store()
-    job = jobs.get(tenant_id, job_id)
-    if job is None:
-        raise NotFoundError(f"No import {job_id}.")
+    job = jobs.require(tenant_id, job_id)
     if job.phase is phase and job.status is phase.running_status:
         finish = {Phase.APPLY: _finish, Phase.PREVIEW: _finish_preview, Phase.ROLLBACK: _finish_rollback}[phase]
         job = finish(job, now)
@@ -73,9 +70,7 @@ def build_report(tenant_id: str, job_id: str, now: datetime, phase: Phase = Phas
 def fail_job(tenant_id: str, job_id: str, cause: str, now: datetime, phase: Phase = Phase.APPLY) -> Notice:
     """The state machine's catch: end the job as failed with a reason, unless it already ended."""
     jobs = job_store()
-    job = jobs.get(tenant_id, job_id)
-    if job is None:
-        raise NotFoundError(f"No import {job_id}.")
+    job = jobs.require(tenant_id, job_id)
     # Only the phase that failed: a later phase may have started meanwhile (a rollback while the notice retried).
     before_split = job.status in (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING)
     if job.phase is phase and (job.status is phase.running_status or before_split):
