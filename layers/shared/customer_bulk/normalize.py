@@ -381,6 +381,14 @@ def _checked_date(value: str, year: int, month: int, day: int) -> str:
 
 
 # ---------- yes / no ----------
+# What we write (exports, templates, diff workbooks); everything below is what we read.
+YES_WORD, NO_WORD = "yes", "no"
+
+
+def yes_no(value: bool) -> str:
+    return YES_WORD if value else NO_WORD
+
+
 _YES = {"yes", "y", "true", "1", "x", "co", "dongy", "ja", "si", "checked", "subscribed", "on", "v"}
 _NO = {"no", "n", "false", "0", "khong", "k", "nej", "off", "unsubscribed", "notsubscribed"}
 

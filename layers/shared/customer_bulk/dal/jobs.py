@@ -9,8 +9,16 @@ from botocore.exceptions import ClientError
 from customer_bulk.dal.clients import aws_client
 from customer_bulk.dal.dynamo import from_attributes, to_attributes
 from customer_bulk.errors import ConflictError, NotFoundError
-from customer_bulk.models.export import ExportJob, ExportPart
-from customer_bulk.models.job import ChunkProgress, Counts, ImportJob, JobStatus, Phase, RollbackCounts
+from customer_bulk.models.export import EXPORT_LIFECYCLE, ExportJob, ExportPart, ExportStatus
+from customer_bulk.models.job import (
+    IMPORT_LIFECYCLE,
+    ChunkProgress,
+    Counts,
+    ImportJob,
+    JobStatus,
+    Phase,
+    RollbackCounts,
+)
 from customer_bulk.models.tenant import TenantSettings
 
 ACTIVE_INDEX = "ByActivity"
@@ -112,7 +120,10 @@ class JobStore:
     ) -> ImportJob:
         """Move a job to ``to`` only from one of ``allowed_from`` and while each ``expect`` attribute still holds
         its value; set ``fields`` (and ``count``: one count of a phase, (phase, name, value)), remove ``remove``.
-        Raises ConflictError otherwise."""
+        Raises ConflictError otherwise. ``allowed_from`` must be within the lifecycle (IMPORT_LIFECYCLE)."""
+        illegal = set(allowed_from) - IMPORT_LIFECYCLE.get(to, frozenset())
+        if illegal:
+            raise ValueError(f"The import lifecycle has no step from {sorted(s.value for s in illegal)} to {to.value}")
         if count is not None:
             phase, name, value = count
             fields = {**fields, _count_attribute(phase, name): value}
@@ -309,9 +320,23 @@ class JobStore:
             raise NotFoundError(f"No export {export_id}.")
         return export
 
-    def save_export(self, job: ExportJob) -> None:
-        """Replace the export's record (only its own functions write it, one step after another)."""
-        self.client.put_item(TableName=self.table, Item=to_attributes(_export_to_item(job)))
+    def save_export(self, job: ExportJob, was: ExportStatus) -> None:
+        """Record the export's next step: only while it is still ``was`` (a concurrent step raises ConflictError),
+        and only along EXPORT_LIFECYCLE."""
+        if was not in EXPORT_LIFECYCLE.get(job.status, frozenset()):
+            raise ValueError(f"The export lifecycle has no step from {was.value} to {job.status.value}")
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=to_attributes(_export_to_item(job)),
+                ConditionExpression="#status = :was",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":was": {"S": was.value}},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConflictError(f"The export is no longer {was.value}.") from None
+            raise
 
     def export_part_done(self, tenant_id: str, export_id: str, part: ExportPart, now: datetime) -> None:
         """Record a written part; parts are written in parallel, so each sets only its own entry."""

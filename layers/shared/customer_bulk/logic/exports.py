@@ -20,7 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.clock import utc_now
 from customer_bulk.dal import customer_store, export_workflow, exporter, file_store, job_store
-from customer_bulk.errors import BadRequestError, TemporaryFailure
+from customer_bulk.errors import BadRequestError, ConflictError, TemporaryFailure
 from customer_bulk.ids import new_id
 from customer_bulk.logic.links import file_link
 from customer_bulk.logic.tenants import tenant_settings
@@ -202,7 +202,7 @@ def plan_export(tenant_id: str, export_id: str, now: datetime) -> list[int]:
     job.parts = cut_parts(job)
     job.rows = sum(part.rows for part in job.parts)
     job.status, job.updated_at = ExportStatus.WRITING, now
-    job_store().save_export(job)
+    job_store().save_export(job, was=ExportStatus.PLANNING)
     logger.info("Export planned", extra={"export_id": export_id, "rows": job.rows, "parts": len(job.parts)})
     return [part.part for part in job.parts]
 
@@ -243,7 +243,8 @@ def write_customers(path: Path, file_format: str, columns: list[FieldSpec], cust
 
 def finish_export(tenant_id: str, export_id: str, now: datetime) -> ExportJob:
     job = _load(tenant_id, export_id)
-    if not job.status.is_final:
+    was = job.status
+    if not was.is_final:
         # The files hold the customers as they were when written (some may have been deleted or stopped matching
         # the filter since the plan): the rows and ranges reported are the files' own.
         first_row = 1
@@ -251,17 +252,27 @@ def finish_export(tenant_id: str, export_id: str, now: datetime) -> ExportJob:
             part.first_row, first_row = first_row, first_row + part.rows
         job.rows = first_row - 1
         job.status, job.finished_at, job.updated_at = ExportStatus.COMPLETED, now, now
-        job_store().save_export(job)
+        return _save_step(job, was)
     return job
 
 
 def fail_export(tenant_id: str, export_id: str, cause: str, now: datetime) -> ExportJob:
     job = _load(tenant_id, export_id)
-    if not job.status.is_final:
+    was = job.status
+    if not was.is_final:
         logger.error("Export failed", extra={"export_id": export_id, "cause": mask_text(cause[:500])})
         job.status, job.finished_at, job.updated_at = ExportStatus.FAILED, now, now
         job.error = "The export could not be completed because of an internal error. Please start it again."
-        job_store().save_export(job)
+        return _save_step(job, was)
+    return job
+
+
+def _save_step(job: ExportJob, was: ExportStatus) -> ExportJob:
+    """The job after this step; when a concurrent task took another step first, the job as that one left it."""
+    try:
+        job_store().save_export(job, was)
+    except ConflictError:
+        return _load(job.tenant_id, job.export_id)
     return job
 
 

@@ -13,6 +13,7 @@ from customer_bulk.logic.matching import RowOutcome, Status
 from customer_bulk.logic.notice import preview_lines
 from customer_bulk.logic.outcomes import rows_with_outcomes
 from customer_bulk.models.job import Counts, ImportJob, Phase
+from customer_bulk.normalize import yes_no
 from customer_bulk.schema import Schema, schema_for
 from customer_bulk.spreadsheet.writer import XLSX, SafeWorkbook
 
@@ -100,7 +101,7 @@ def _shown(value: Any) -> str:
     if value is None or value == "" or value == []:
         return "(empty)"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return yes_no(value)
     if isinstance(value, list):
         return ", ".join(str(item.get("amount", item)) if isinstance(item, dict) else str(item) for item in value)
     return str(value)

@@ -9,6 +9,7 @@ from customer_bulk.errors import BadRequestError
 from customer_bulk.logic.tenants import tenant_settings
 from customer_bulk.models.job import ImportType
 from customer_bulk.models.tenant import TenantSettings
+from customer_bulk.normalize import NO_WORD, YES_WORD
 from customer_bulk.schema import FieldSpec, Kind, schema_for
 from customer_bulk.spreadsheet.writer import XLSX, write_template
 
@@ -25,8 +26,8 @@ _EXAMPLES = {
     "zip": "700000",
     "country": "Vietnam",
     "country_code": "VN",
-    "accepts_email_marketing": "yes",
-    "accepts_sms_marketing": "no",
+    "accepts_email_marketing": YES_WORD,
+    "accepts_sms_marketing": NO_WORD,
     "tags": "VIP, newsletter",
     "opening_spend": "1500000",
     "cumulative_spend": "2500000",
@@ -60,7 +61,7 @@ def build_template(tenant_id: str, file_format: str, import_type: str = "custome
         return ("\ufeff" + buffer.getvalue()).encode("utf-8"), CSV, f"{stem}.csv"
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "template.xlsx"
-        yes_no = ("yes", "no")
+        yes_no = (YES_WORD, NO_WORD)
         write_template(
             path,
             [

@@ -1,5 +1,6 @@
 """An export: which customers, in which format, and where the files went."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -85,6 +86,15 @@ class ExportStatus(StrEnum):
     @property
     def is_final(self) -> bool:
         return self in (ExportStatus.COMPLETED, ExportStatus.FAILED)
+
+
+# The export lifecycle, declared once (each status and where it may come from): planning -> writing -> completed,
+# and failed from either. An immediate export starts at writing. JobStore.save_export refuses any other step.
+EXPORT_LIFECYCLE: Mapping[ExportStatus, frozenset[ExportStatus]] = {
+    ExportStatus.WRITING: frozenset({ExportStatus.PLANNING}),
+    ExportStatus.COMPLETED: frozenset({ExportStatus.WRITING}),
+    ExportStatus.FAILED: frozenset({ExportStatus.PLANNING, ExportStatus.WRITING}),
+}
 
 
 class ExportPart(BaseModel):

@@ -1,5 +1,6 @@
 """An import job: what the admin asked for, how far it got, and what came of it."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -44,6 +45,28 @@ _FINAL = frozenset(
         JobStatus.ROLLED_BACK,
     }
 )
+
+
+# The import lifecycle, declared once: each status and the statuses a job may reach it from. Every change of status
+# is a conditional write through JobStore.transition, which refuses one this table does not list.
+#   awaiting_upload -> splitting -> processing -> completed -> rolling_back -> rolled_back
+#                               \-> rejected      \-> previewed -> processing (confirm) | cancelled | expired
+#   and from any state with work in flight: failed
+IMPORT_LIFECYCLE: Mapping[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.SPLITTING: frozenset({JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING}),
+    JobStatus.REJECTED: frozenset({JobStatus.SPLITTING}),
+    JobStatus.PROCESSING: frozenset({JobStatus.SPLITTING, JobStatus.PREVIEWED}),
+    JobStatus.PREVIEWED: frozenset({JobStatus.PROCESSING}),
+    JobStatus.COMPLETED: frozenset({JobStatus.PROCESSING}),
+    JobStatus.CANCELLED: frozenset({JobStatus.AWAITING_UPLOAD, JobStatus.PREVIEWED}),
+    JobStatus.EXPIRED: frozenset({JobStatus.PREVIEWED}),
+    # An applied import (finished, or failed part way) is undone; an unfinished undo runs again.
+    JobStatus.ROLLING_BACK: frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.ROLLED_BACK}),
+    JobStatus.ROLLED_BACK: frozenset({JobStatus.ROLLING_BACK}),
+    JobStatus.FAILED: frozenset(
+        {JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING, JobStatus.PROCESSING, JobStatus.ROLLING_BACK}
+    ),
+}
 
 
 class Phase(StrEnum):

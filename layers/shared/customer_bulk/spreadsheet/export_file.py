@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import xlsxwriter
 
-from customer_bulk.normalize import is_formula_like
+from customer_bulk.normalize import is_formula_like, yes_no
 from customer_bulk.schema import FieldSpec, Kind
 from customer_bulk.spreadsheet.writer import MAX_COLUMN_WIDTH
 
@@ -24,7 +24,7 @@ _WIDTHS = {Kind.EMAIL: 30, Kind.PHONE: 16, Kind.ID: 28, Kind.DATE: 12, Kind.YES_
 
 def _text_of(value: Any) -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return yes_no(value)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(item) for item in value)
     return str(value)
