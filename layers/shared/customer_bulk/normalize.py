@@ -102,13 +102,13 @@ def clean_text(text: str) -> str:
 
 
 # OWASP CSV injection: text starting with these may be evaluated by a spreadsheet.
-_RISKY_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset("=+-@\t\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?[\d\s().\-/]*\d[\d\s().\-/]*$")
 
 
 def is_formula_like(text: str) -> bool:
     """True for text a spreadsheet could evaluate; plain signed numbers and phones are data, not formulas."""
-    return text.startswith(_RISKY_START) and not _PLAIN_NUMBER.match(text)
+    return text[:1] in FORMULA_STARTS and not _PLAIN_NUMBER.match(text)
 
 
 def clean_value(text: str) -> str:

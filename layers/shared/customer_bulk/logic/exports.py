@@ -44,12 +44,12 @@ from customer_bulk.observability import logger, metrics
 from customer_bulk.schema import FieldSpec, Schema, schema_for
 from customer_bulk.settings import get_settings
 from customer_bulk.spreadsheet.export_file import CustomerFileWriter
-from customer_bulk.spreadsheet.writer import XLSX
+from customer_bulk.spreadsheet.writer import CSV, XLSX
 
 PERSONAL_FIELDS = ("email", "phone", "birthday", "address1", "address2", "zip")
 CONTENT_TYPES = {
     "xlsx": XLSX,
-    "csv": "text/csv; charset=utf-8",
+    "csv": CSV,
 }
 Customer = dict[str, Any]
 

@@ -1,6 +1,5 @@
 """The import template a tenant downloads: built from the same schema the validator uses, custom fields included."""
 
-import csv
 import io
 import tempfile
 from pathlib import Path
@@ -11,9 +10,8 @@ from customer_bulk.models.job import ImportType
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.normalize import NO_WORD, YES_WORD
 from customer_bulk.schema import FieldSpec, Kind, schema_for
-from customer_bulk.spreadsheet.writer import XLSX, write_template
+from customer_bulk.spreadsheet.writer import CSV, MAX_COLUMN_WIDTH, XLSX, SafeCsv, SafeWorkbook
 
-CSV = "text/csv; charset=utf-8"
 _EXAMPLES = {
     "first_name": "Văn An",
     "last_name": "Nguyễn",
@@ -53,29 +51,36 @@ def build_template(tenant_id: str, file_format: str, import_type: str = "custome
     columns = template_columns(settings, kind)
     example = [_example(spec, settings) for spec in columns]
     stem = "opening-balance-template" if kind is ImportType.OPENING_BALANCE else "customers-template"
+    headers = [spec.header for spec in columns]
     if file_format == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow([spec.header for spec in columns])
-        writer.writerow(example)
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8"), CSV, f"{stem}.csv"
+        writer = SafeCsv(buffer)
+        writer.write_row(headers)
+        writer.write_row(example)
+        return buffer.getvalue().encode("utf-8"), CSV, f"{stem}.csv"
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "template.xlsx"
-        yes_no = (YES_WORD, NO_WORD)
-        write_template(
-            path,
-            [
-                (
-                    spec.header,
-                    spec.help,
-                    spec.choices or (yes_no if spec.kind is Kind.YES_NO else ()),
-                    spec.kind in _TEXT_KINDS or spec.name in ("zip", "province_code"),
-                )
-                for spec in columns
-            ],
-            example,
-        )
+        with SafeWorkbook(path) as book:
+            # Notes say what each column takes; fixed sets of values get a dropdown; phones, zips and ids are text
+            # columns, so Excel keeps their leading zeros.
+            sheet = book.add_sheet(
+                "Customers",
+                headers,
+                widths=[max(12, min(MAX_COLUMN_WIDTH, len(header) + 4)) for header in headers],
+                kinds=["text" if _is_text(spec) else None for spec in columns],
+            )
+            for index, spec in enumerate(columns):
+                if spec.help:
+                    sheet.note(index, spec.help)
+                allowed = spec.choices or ((YES_WORD, NO_WORD) if spec.kind is Kind.YES_NO else ())
+                if allowed:
+                    sheet.choices(index, allowed)
+            sheet.write_row(example)
         return path.read_bytes(), XLSX, f"{stem}.xlsx"
+
+
+def _is_text(spec: FieldSpec) -> bool:
+    return spec.kind in _TEXT_KINDS or spec.name in ("zip", "province_code")
 
 
 def _example(spec: FieldSpec, settings: TenantSettings) -> str:
