@@ -15,8 +15,7 @@ from python_calamine import CalamineWorkbook
 import functions.exporter.app as exporter_task
 from customer_bulk.dal.dynamo import batch_write
 from customer_bulk.ids import new_id
-from customer_bulk.logic.matching import key_address
-from customer_bulk.paths import tenant_shard
+from customer_bulk.storage_layout import key_address, tenant_shard
 from customer_bulk_local.client import ApiClient
 from customer_bulk_local.emulator import LocalStack
 

@@ -6,8 +6,8 @@ from typing import Any
 import openpyxl
 import pytest
 
-from customer_bulk.paths import TENANT_SHARDS
 from customer_bulk.settings import get_settings
+from customer_bulk.storage_layout import TENANT_SHARDS
 from customer_bulk_local.client import ApiClient
 from customer_bulk_local.samples import people
 from tests.conftest import settle

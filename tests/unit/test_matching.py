@@ -4,17 +4,10 @@ in-memory table so every rule can be seen on its own; the integration tests run 
 import itertools
 from typing import Any
 
-from customer_bulk.logic.matching import (
-    POINTER,
-    CustomerView,
-    DecisionContext,
-    Previewed,
-    Status,
-    decide_chunk,
-    key_address,
-    row_addresses,
-)
+from customer_bulk.logic.matching import CustomerView, DecisionContext, Previewed, decide_chunk, row_addresses
+from customer_bulk.models.decisions import Status
 from customer_bulk.models.job import ImportOptions, MatchKey
+from customer_bulk.storage_layout import POINTER, key_address
 from customer_bulk.validation import Issue, ValidatedRow
 
 TENANT = "shop"

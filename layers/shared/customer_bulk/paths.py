@@ -1,7 +1,6 @@
 """Where a job's files live in the files bucket. Every path starts with the tenant: prefixes are tenant-scoped."""
 
 import re
-import zlib
 from dataclasses import dataclass
 
 from customer_bulk.models.job import Phase
@@ -12,7 +11,6 @@ JOBS = "jobs"
 # files by the tenant's retention (lifecycle rules on the object's retention tag, template.yaml).
 UNDO = "undo"
 RETENTION_TAG = "retention-days"
-TENANT_SHARDS = 16
 _UPLOAD_KEY = re.compile(r"^uploads/(?P<tenant>[A-Za-z0-9_-]{1,64})/(?P<job>[0-9A-HJKMNP-TV-Z]{26})/(?P<name>[^/]+)$")
 
 
@@ -21,12 +19,6 @@ def safe_file_name(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     cleaned = re.sub(r"[^\w.\- ]+", "_", base, flags=re.UNICODE).strip(" .") or "upload"
     return cleaned[-120:]
-
-
-def tenant_shard(tenant_id: str, customer_id: str) -> str:
-    """Where a customer sits in the ByTenant index: a tenant's customers are spread over a few partitions, so an
-    export reads them in parallel and no partition grows hot."""
-    return f"{tenant_id}#{zlib.crc32(customer_id.encode()) % TENANT_SHARDS:02d}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from functools import lru_cache
 from customer_bulk.models.job import ImportType
 from customer_bulk.models.tenant import CustomField, CustomFieldKind, TenantSettings
 from customer_bulk.normalize import fold
+from customer_bulk.storage_layout import KEY_FIELDS
 
 
 class Kind(StrEnum):
@@ -112,7 +113,6 @@ FIELDS: tuple[FieldSpec, ...] = (
 # Columns that our own error reports add, and columns from other systems we know are not customer data:
 # ignored silently so a fixed errors.xlsx re-imports as is.
 REPORT_COLUMNS = ("Error", "Warning")
-KEY_FIELDS = ("email", "phone")
 TOTALS_NOTE = (
     "Total spent and total orders are not imported: they start at 0 and grow with the customer's orders "
     "(as in Sapo and Shopify)."

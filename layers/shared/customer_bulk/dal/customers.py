@@ -6,7 +6,7 @@ from typing import Any
 
 from customer_bulk.dal.clients import aws_client
 from customer_bulk.dal.dynamo import batch_get, batch_write, from_attributes
-from customer_bulk.paths import TENANT_SHARDS
+from customer_bulk.storage_layout import TENANT_SHARDS
 
 ID_INDEX = "ById"
 TENANT_INDEX = "ByTenant"

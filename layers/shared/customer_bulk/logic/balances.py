@@ -9,17 +9,10 @@ second time, and the applied decision keeps the before-image, so a rollback give
 from collections.abc import Iterable
 from typing import Any
 
-from customer_bulk.logic.matching import (
-    ChunkDecision,
-    CustomerView,
-    DecisionContext,
-    RowOutcome,
-    Status,
-    apply_values,
-    key_address,
-    not_as_previewed,
-)
+from customer_bulk.logic.matching import CustomerView, DecisionContext, apply_values, not_as_previewed
+from customer_bulk.models.decisions import ChunkDecision, RowOutcome, Status
 from customer_bulk.models.tenant import EarnRule
+from customer_bulk.storage_layout import key_address
 from customer_bulk.validation import Issue, ValidatedRow
 
 OPENING_ENTRY = "opening_balance"

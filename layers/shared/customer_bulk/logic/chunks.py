@@ -20,19 +20,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.dal import customer_store, file_store, flow_bus, job_store
 from customer_bulk.logic.balances import decide_balances
-from customer_bulk.logic.matching import (
-    POINTER,
-    ChunkDecision,
-    CustomerView,
-    DecisionContext,
-    Previewed,
-    Status,
-    decide_chunk,
-    row_addresses,
-)
+from customer_bulk.logic.matching import CustomerView, DecisionContext, Previewed, decide_chunk, row_addresses
 from customer_bulk.logic.records import decided_once, recorded
 from customer_bulk.logic.report import start_report
 from customer_bulk.logic.rollback import customers_in, rollback_chunk
+from customer_bulk.models.decisions import ChunkDecision, Status
 from customer_bulk.models.job import (
     ChunkMessage,
     Counts,
@@ -44,6 +36,7 @@ from customer_bulk.models.job import (
 )
 from customer_bulk.observability import logger, metrics
 from customer_bulk.paths import RETENTION_TAG
+from customer_bulk.storage_layout import POINTER
 from customer_bulk.validation import RowContext, validate_row
 
 

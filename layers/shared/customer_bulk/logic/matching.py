@@ -1,45 +1,31 @@
 """Deciding what each row does to the customers: create, update, leave unchanged, skip or reject.
 
-Storage model (docs/adr/0002): a customer lives at the item of its first key, ``{tenant}#E#{email}`` or
-``{tenant}#P#{phone}``; its other key is a small pointer item to that home. Every key is therefore an exact
-primary key: one BatchGetItem finds a chunk's customers by email and by phone, and a key can never belong to two
-customers. This module is pure: it reads a view of those items and returns the outcomes plus the exact writes
-(and the before-image of everything it touches), which the caller records before applying them.
+The customers' layout (``storage_layout``, docs/adr/0002) makes every key an exact primary key: one BatchGetItem
+finds a chunk's customers by email and by phone, and a key can never belong to two customers. This module is pure:
+it reads a view of those items and returns the outcomes plus the exact writes (and the before-image of everything
+it touches), which the caller records before applying them.
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from customer_bulk.ids import new_id
-from customer_bulk.models.job import Counts, ImportOptions, MatchKey, TagsMode
-from customer_bulk.paths import tenant_shard
+from customer_bulk.models.decisions import ChunkDecision, RowOutcome, Status
+from customer_bulk.models.job import ImportOptions, MatchKey, TagsMode
+from customer_bulk.storage_layout import (
+    CUSTOMER,
+    KEY_FIELDS,
+    POINTER,
+    Item,
+    customer_fields,
+    key_address,
+    pointer_item,
+    tenant_shard,
+)
 from customer_bulk.validation import NEW_CUSTOMER_IDS, Issue, ValidatedRow
 
-Item = dict[str, Any]
-
-CUSTOMER = "customer"
-POINTER = "pointer"
 DEFAULT_NO = ("accepts_email_marketing", "accepts_sms_marketing")  # empty means "no" for a new customer
-META_FIELDS = frozenset(
-    {"pk", "kind", "customer_id", "tenant_id", "tenant_shard", "version", "created_at", "updated_at"}
-    | {"created_by_job", "updated_by_job"}
-)
-_KEY_PREFIX = {"email": "E", "phone": "P"}
-
-
-class Status:
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    SKIPPED = "skipped"
-    STALE = "stale"
-    INVALID = "invalid"
-    NOT_PROCESSED = "not_processed"
-
-
-def key_address(tenant_id: str, key_field: str, value: str) -> str:
-    return f"{tenant_id}#{_KEY_PREFIX[key_field]}#{value}"
 
 
 def row_addresses(tenant_id: str, rows: Iterable[ValidatedRow]) -> set[str]:
@@ -51,69 +37,6 @@ def row_addresses(tenant_id: str, rows: Iterable[ValidatedRow]) -> set[str]:
                 if value := row.values.get(key_field):
                     addresses.add(key_address(tenant_id, key_field, value))
     return addresses
-
-
-def customer_fields(item: Item) -> dict[str, Any]:
-    """A customer item's field values, without storage and bookkeeping attributes."""
-    return {name: value for name, value in item.items() if name not in META_FIELDS}
-
-
-@dataclass(slots=True)
-class RowOutcome:
-    row: int
-    status: str
-    customer_id: str | None = None
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    changes: dict[str, list[Any]] = field(default_factory=dict)  # field -> [old, new]
-    seen_version: int | None = None  # the existing customer's version when the row was decided
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"row": self.row, "status": self.status}
-        for name in ("customer_id", "errors", "warnings", "changes", "seen_version"):
-            if value := getattr(self, name):
-                data[name] = value
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "RowOutcome":
-        return cls(**data)
-
-
-@dataclass(slots=True)
-class ChunkDecision:
-    """Everything a chunk does, decided once and recorded before any write, so a redelivery replays it exactly."""
-
-    outcomes: list[RowOutcome]
-    puts: list[Item]
-    deletes: list[str]
-    before: dict[str, Item | None]
-
-    @property
-    def counts(self) -> Counts:
-        counts = Counts()
-        for outcome in self.outcomes:
-            setattr(counts, outcome.status, getattr(counts, outcome.status) + 1)
-            if outcome.warnings and outcome.status not in (Status.INVALID, Status.NOT_PROCESSED, Status.STALE):
-                counts.warnings += 1
-        return counts
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "outcomes": [outcome.to_json() for outcome in self.outcomes],
-            "puts": self.puts,
-            "deletes": self.deletes,
-            "before": self.before,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "ChunkDecision":
-        return cls(
-            outcomes=[RowOutcome.from_json(item) for item in data["outcomes"]],
-            puts=data["puts"],
-            deletes=data["deletes"],
-            before=data["before"],
-        )
 
 
 class CustomerView:
@@ -185,7 +108,7 @@ class Previewed:
     @classmethod
     def of(cls, outcome: RowOutcome) -> "Previewed":
         if outcome.status == Status.CREATED:
-            return cls(True, new_keys=tuple(name for name in _KEY_PREFIX if name in outcome.changes))
+            return cls(True, new_keys=tuple(name for name in KEY_FIELDS if name in outcome.changes))
         if outcome.status in (Status.UPDATED, Status.UNCHANGED, Status.SKIPPED) and outcome.customer_id:
             return cls(True, outcome.customer_id, outcome.seen_version)
         return cls(False)  # invalid, stale or not processed in the preview: not to be applied now either
@@ -412,16 +335,12 @@ def _place(customer: Item, previous: Item | None, view: CustomerView, tenant_id:
     if previous is not None:
         for address in old_addresses:
             if address != previous["pk"]:
-                view.assume(address, _pointer(address, previous["pk"], previous["customer_id"]))
+                view.assume(address, pointer_item(address, previous["pk"], previous["customer_id"]))
     home = previous["pk"] if previous is not None and previous["pk"] in addresses else addresses[0]
     view.put({"pk": home, **customer})
     for address in addresses:
         if address != home:
-            view.put(_pointer(address, home, customer["customer_id"]))
+            view.put(pointer_item(address, home, customer["customer_id"]))
     for address in old_addresses:
         if address not in addresses:
             view.delete(address)
-
-
-def _pointer(address: str, home: str, customer_id: str) -> Item:
-    return {"pk": address, "kind": POINTER, "home": home, "ref_customer_id": customer_id}

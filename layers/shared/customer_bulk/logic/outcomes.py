@@ -3,8 +3,8 @@
 from collections.abc import Iterator
 
 from customer_bulk.dal import file_store
-from customer_bulk.logic.matching import RowOutcome, Status
 from customer_bulk.logic.records import recorded
+from customer_bulk.models.decisions import RowOutcome, Status
 from customer_bulk.models.job import ImportJob, Phase
 from customer_bulk.paths import JobPaths
 

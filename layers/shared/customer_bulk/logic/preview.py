@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from customer_bulk.dal import file_store
-from customer_bulk.logic.matching import RowOutcome, Status
 from customer_bulk.logic.notice import preview_lines
 from customer_bulk.logic.outcomes import rows_with_outcomes
+from customer_bulk.models.decisions import RowOutcome, Status
 from customer_bulk.models.job import Counts, ImportJob, Phase
 from customer_bulk.normalize import yes_no
 from customer_bulk.schema import Schema, schema_for

@@ -8,7 +8,7 @@ undo restores (docs/adr/0007).
 from collections.abc import Callable
 
 from customer_bulk.dal import file_store
-from customer_bulk.logic.matching import ChunkDecision
+from customer_bulk.models.decisions import ChunkDecision
 from customer_bulk.models.job import ImportJob, Phase
 from customer_bulk.observability import logger
 from customer_bulk.paths import JobPaths

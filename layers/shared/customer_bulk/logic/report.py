@@ -18,11 +18,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.dal import file_store, import_workflow, job_store
 from customer_bulk.logic.links import file_link
-from customer_bulk.logic.matching import Status
 from customer_bulk.logic.outcomes import rows_with_outcomes
 from customer_bulk.logic.preview import write_diff_report
 from customer_bulk.logic.rollback import customers_in, write_rollback_report
 from customer_bulk.masking import mask_text
+from customer_bulk.models.decisions import Status
 from customer_bulk.models.job import Counts, ImportJob, JobStatus, Phase
 from customer_bulk.models.notice import Notice
 from customer_bulk.observability import logger, metrics

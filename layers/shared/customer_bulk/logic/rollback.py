@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from customer_bulk.dal import customer_store, file_store
-from customer_bulk.logic.matching import CUSTOMER, ChunkDecision, Item, RowOutcome, Status, customer_fields
 from customer_bulk.logic.records import decided_once, recorded
+from customer_bulk.models.decisions import ChunkDecision, RowOutcome, Status
 from customer_bulk.models.job import ImportJob, Phase, RollbackCounts
 from customer_bulk.schema import schema_for
 from customer_bulk.spreadsheet.writer import XLSX, SafeWorkbook
+from customer_bulk.storage_layout import CUSTOMER, Item, customer_fields
 
 RESTORED = "restored"
 REMOVED = "removed"

@@ -1,0 +1,76 @@
+"""What a chunk decided: each row's outcome and the exact writes, recorded before anything is written so that a
+redelivered chunk replays it (docs/adr/0003). Shared by the validator, the reports, previews and rollbacks."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from customer_bulk.models.job import Counts
+from customer_bulk.storage_layout import Item
+
+
+class Status:
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+    STALE = "stale"
+    INVALID = "invalid"
+    NOT_PROCESSED = "not_processed"
+
+
+@dataclass(slots=True)
+class RowOutcome:
+    row: int
+    status: str
+    customer_id: str | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    changes: dict[str, list[Any]] = field(default_factory=dict)  # field -> [old, new]
+    seen_version: int | None = None  # the existing customer's version when the row was decided
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"row": self.row, "status": self.status}
+        for name in ("customer_id", "errors", "warnings", "changes", "seen_version"):
+            if value := getattr(self, name):
+                data[name] = value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "RowOutcome":
+        return cls(**data)
+
+
+@dataclass(slots=True)
+class ChunkDecision:
+    """Everything a chunk does, decided once and recorded before any write, so a redelivery replays it exactly."""
+
+    outcomes: list[RowOutcome]
+    puts: list[Item]
+    deletes: list[str]
+    before: dict[str, Item | None]
+
+    @property
+    def counts(self) -> Counts:
+        counts = Counts()
+        for outcome in self.outcomes:
+            setattr(counts, outcome.status, getattr(counts, outcome.status) + 1)
+            if outcome.warnings and outcome.status not in (Status.INVALID, Status.NOT_PROCESSED, Status.STALE):
+                counts.warnings += 1
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "outcomes": [outcome.to_json() for outcome in self.outcomes],
+            "puts": self.puts,
+            "deletes": self.deletes,
+            "before": self.before,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ChunkDecision":
+        return cls(
+            outcomes=[RowOutcome.from_json(item) for item in data["outcomes"]],
+            puts=data["puts"],
+            deletes=data["deletes"],
+            before=data["before"],
+        )

@@ -1,0 +1,44 @@
+"""How customers are laid out in the customers table (docs/adr/0002), in one place: the data-access layer stores
+what this describes, and logic builds items and addresses only through it.
+
+- A customer lives at the item of its first key, ``{tenant}#E#{email}`` or ``{tenant}#P#{phone}``; its other key is
+  a small pointer item to that home. Every key is an exact primary key, so a key can never hold two customers.
+- Its ``tenant_shard`` spreads a tenant's customers over a few partitions of the ``ByTenant`` index.
+- Storage and bookkeeping attributes (``META_FIELDS``) sit beside the customer's own fields.
+"""
+
+import zlib
+from typing import Any
+
+Item = dict[str, Any]  # one item as DynamoDB holds it, as plain values
+
+CUSTOMER = "customer"
+POINTER = "pointer"
+TENANT_SHARDS = 16
+META_FIELDS = frozenset(
+    {"pk", "kind", "customer_id", "tenant_id", "tenant_shard", "version", "created_at", "updated_at"}
+    | {"created_by_job", "updated_by_job"}
+)
+KEY_FIELDS = ("email", "phone")
+_KEY_PREFIX = dict(zip(KEY_FIELDS, ("E", "P"), strict=True))
+
+
+def key_address(tenant_id: str, key_field: str, value: str) -> str:
+    """Where the key ``value`` of field ``key_field`` (email or phone) lives."""
+    return f"{tenant_id}#{_KEY_PREFIX[key_field]}#{value}"
+
+
+def pointer_item(address: str, home: str, customer_id: str) -> Item:
+    """A customer's other key: it points to the customer's home item."""
+    return {"pk": address, "kind": POINTER, "home": home, "ref_customer_id": customer_id}
+
+
+def customer_fields(item: Item) -> dict[str, Any]:
+    """A customer item's field values, without storage and bookkeeping attributes."""
+    return {name: value for name, value in item.items() if name not in META_FIELDS}
+
+
+def tenant_shard(tenant_id: str, customer_id: str) -> str:
+    """Where a customer sits in the ByTenant index: a tenant's customers are spread over a few partitions, so an
+    export reads them in parallel and no partition grows hot."""
+    return f"{tenant_id}#{zlib.crc32(customer_id.encode()) % TENANT_SHARDS:02d}"
