@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from customer_bulk.clock import utc_now
+from customer_bulk.dal import stores
 from customer_bulk.errors import (
     BadRequestError,
     ConflictError,
@@ -64,7 +65,7 @@ def api_url() -> str:
 @app.post("/imports")
 def post_import(request: Annotated[CreateImportRequest, Body()]) -> Response[CreateImportResponse]:
     tenant, email = caller()
-    created = create_import(tenant, email, request, api_url(), utc_now())
+    created = create_import(stores(), tenant, email, request, api_url(), utc_now())
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created)
 
 
@@ -74,7 +75,7 @@ def get_template() -> Response[bytes]:
     tenant, _ = caller()
     file_format = app.current_event.get_query_string_value("format", "xlsx") or "xlsx"
     import_type = app.current_event.get_query_string_value("type", "customers") or "customers"
-    content, content_type, file_name = build_template(tenant, file_format, import_type)
+    content, content_type, file_name = build_template(stores(), tenant, file_format, import_type)
     disposition = {"Content-Disposition": f'attachment; filename="{file_name}"'}
     return Response(status_code=200, content_type=content_type, body=content, headers=disposition)
 
@@ -82,27 +83,27 @@ def get_template() -> Response[bytes]:
 @app.get("/imports/<job_id>")
 def get_import(job_id: str) -> ImportStatus:
     tenant, _ = caller()
-    return import_status(tenant, job_id)
+    return import_status(stores(), tenant, job_id)
 
 
 @app.post("/imports/<job_id>/confirm")
 def post_confirm(job_id: str) -> Response[ImportStatus]:
     """Apply a previewed import exactly as previewed; answers at once, the outcome comes by email."""
     tenant, _ = caller()
-    return _accepted(confirm(tenant, job_id, utc_now()))
+    return _accepted(confirm(stores(), tenant, job_id, utc_now()))
 
 
 @app.post("/imports/<job_id>/cancel")
 def post_cancel(job_id: str) -> ImportStatus:
     tenant, _ = caller()
-    return cancel(tenant, job_id, utc_now())
+    return cancel(stores(), tenant, job_id, utc_now())
 
 
 @app.post("/imports/<job_id>/rollback")
 def post_rollback(job_id: str) -> Response[ImportStatus]:
     """Undo an applied import (202); a second request changes nothing (200)."""
     tenant, email = caller()
-    status, started = rollback(tenant, job_id, email, utc_now())
+    status, started = rollback(stores(), tenant, job_id, email, utc_now())
     return _accepted(status) if started else Response(200, content_types.APPLICATION_JSON, status)
 
 
@@ -114,7 +115,7 @@ def _accepted(status: ImportStatus) -> Response[ImportStatus]:
 def post_export(request: Annotated[CreateExportRequest, Body()]) -> Response[ExportView]:
     """Up to 10,000 customers: written now, the answer carries the link. More: 202, the links come by email."""
     tenant, email = caller()
-    view = create_export(tenant, email, request, api_url(), utc_now())
+    view = create_export(stores(), tenant, email, request, api_url(), utc_now())
     status = 201 if view.status == "completed" else 202
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=view)
 
@@ -122,27 +123,27 @@ def post_export(request: Annotated[CreateExportRequest, Body()]) -> Response[Exp
 @app.get("/exports/<export_id>")
 def get_export(export_id: str) -> ExportView:
     tenant, _ = caller()
-    return export_status(tenant, export_id)
+    return export_status(stores(), tenant, export_id)
 
 
 @app.get("/settings")
 def get_settings_of_tenant() -> Response[TenantSettings]:
     tenant, _ = caller()
-    return _with_etag(*settings_with_etag(tenant))
+    return _with_etag(*settings_with_etag(stores(), tenant))
 
 
 @app.put("/settings")
 def put_settings_of_tenant(settings: Annotated[TenantSettings, Body()]) -> Response[TenantSettings]:
     """Every field as sent; fields left out take their defaults. PATCH changes only what it sends."""
     tenant, _ = caller()
-    return _with_etag(*replace_tenant_settings(tenant, settings, _if_match()))
+    return _with_etag(*replace_tenant_settings(stores(), tenant, settings, _if_match()))
 
 
 @app.patch("/settings")
 def patch_settings_of_tenant(changes: Annotated[dict[str, Any], Body()]) -> Response[TenantSettings]:
     """A JSON merge patch: the fields sent change, ``null`` resets one to its default, the rest stay."""
     tenant, _ = caller()
-    return _with_etag(*update_tenant_settings(tenant, changes, _if_match()))
+    return _with_etag(*update_tenant_settings(stores(), tenant, changes, _if_match()))
 
 
 def _if_match() -> str | None:

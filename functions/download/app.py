@@ -9,6 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_bulk.clock import utc_now
+from customer_bulk.dal import stores
 from customer_bulk.logic.links import ExpiredLink, InvalidLink, redirect_for
 from customer_bulk.observability import logger, metrics, tracer
 
@@ -18,7 +19,7 @@ app = APIGatewayHttpResolver()
 @app.get("/downloads/<token>")
 def get_download(token: str) -> Response[str]:
     try:
-        location = redirect_for(token, utc_now())
+        location = redirect_for(stores(), token, utc_now())
     except ExpiredLink as expired:
         return _text(410, f"{expired} Open the import or export again to get a new link.")
     except InvalidLink as invalid:

@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_bulk.clock import utc_now
+from customer_bulk.dal import stores
 from customer_bulk.logic.exports import plan_export
 from customer_bulk.models.events import ExportTask
 from customer_bulk.observability import logger, metrics, tracer
@@ -16,4 +17,4 @@ from customer_bulk.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse(event=event, model=ExportTask)
-    return {"parts": plan_export(task.tenant_id, task.export_id, utc_now())}
+    return {"parts": plan_export(stores(), task.tenant_id, task.export_id, utc_now())}

@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_bulk.clock import utc_now
+from customer_bulk.dal import stores
 from customer_bulk.logic.exports import write_part
 from customer_bulk.models.events import ExportTask
 from customer_bulk.observability import logger, metrics, tracer
@@ -17,4 +18,4 @@ from customer_bulk.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse(event=event, model=ExportTask)
-    return write_part(task.tenant_id, task.export_id, task.part or 0, utc_now()).model_dump(mode="json")
+    return write_part(stores(), task.tenant_id, task.export_id, task.part or 0, utc_now()).model_dump(mode="json")

@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_bulk.clock import utc_now
+from customer_bulk.dal import stores
 from customer_bulk.logic.chunks import record_failed_chunk
 from customer_bulk.models.events import ChunkRecord
 from customer_bulk.observability import logger, metrics, tracer
@@ -15,7 +16,7 @@ processor = SqsFifoPartialProcessor(model=ChunkRecord, skip_group_on_error=True)
 
 
 def handle_record(record: ChunkRecord) -> None:
-    record_failed_chunk(record.body, utc_now())
+    record_failed_chunk(stores(), record.body, utc_now())
 
 
 @logger.inject_lambda_context

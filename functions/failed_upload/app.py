@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from customer_bulk.dal import stores
 from customer_bulk.logic.split import abandon_upload
 from customer_bulk.models.events import UploadRecord
 from customer_bulk.observability import logger, metrics, tracer
@@ -17,7 +18,7 @@ processor = BatchProcessor(event_type=EventType.SQS, model=UploadRecord)
 def handle_record(record: UploadRecord) -> None:
     for event in record.body.records:
         if event.event_name.startswith("ObjectCreated"):
-            abandon_upload(unquote_plus(event.s3.object_ref.key))
+            abandon_upload(stores(), unquote_plus(event.s3.object_ref.key))
 
 
 @logger.inject_lambda_context

@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_bulk.clock import utc_now
+from customer_bulk.dal import stores
 from customer_bulk.logic.report import build_report, fail_job
 from customer_bulk.models.events import ReportTask
 from customer_bulk.observability import logger, metrics, tracer
@@ -19,7 +20,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     task = parse(event=event, model=ReportTask)
     if task.failure is not None:
         cause = str(task.failure.get("Cause") or task.failure.get("Error") or "unknown")
-        notice = fail_job(task.tenant_id, task.job_id, cause, utc_now(), task.phase)
+        notice = fail_job(stores(), task.tenant_id, task.job_id, cause, utc_now(), task.phase)
     else:
-        notice = build_report(task.tenant_id, task.job_id, utc_now(), task.phase)
+        notice = build_report(stores(), task.tenant_id, task.job_id, utc_now(), task.phase)
     return notice.model_dump(mode="json")

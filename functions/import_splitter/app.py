@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_bulk.clock import utc_now
+from customer_bulk.dal import stores
 from customer_bulk.logic.split import split_upload
 from customer_bulk.models.events import UploadRecord
 from customer_bulk.observability import logger, metrics, tracer
@@ -18,7 +19,7 @@ processor = BatchProcessor(event_type=EventType.SQS, model=UploadRecord)
 def handle_record(record: UploadRecord) -> None:
     for event in record.body.records:
         if event.event_name.startswith("ObjectCreated"):
-            split_upload(unquote_plus(event.s3.object_ref.key), event.s3.object_ref.size, utc_now())
+            split_upload(stores(), unquote_plus(event.s3.object_ref.key), event.s3.object_ref.size, utc_now())
 
 
 @logger.inject_lambda_context

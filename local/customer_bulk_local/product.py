@@ -21,10 +21,10 @@ LOCAL_PARAMETERS = {
 
 class CustomerBulkHooks(ProductHooks):
     def seed(self, stack: LocalStack) -> None:
-        from customer_bulk.dal import job_store
+        from customer_bulk.dal import stores
 
         for tenant_id, settings in DEMO_TENANTS.items():
-            job_store().put_tenant_settings(tenant_id, settings)
+            stores().jobs.put_tenant_settings(tenant_id, settings)
 
     def end_invocation(self) -> None:
         """With metrics disabled, Powertools never flushes, and one process serves every invocation: the values
@@ -43,19 +43,8 @@ class CustomerBulkHooks(ProductHooks):
 
         clients.aws_client.cache_clear()
         settings.get_settings.cache_clear()
-        for factory in (
-            dal.customer_store,
-            dal.job_store,
-            dal.file_store,
-            dal.chunk_queue,
-            dal.import_workflow,
-            dal.export_workflow,
-            dal.exporter,
-            dal.mailer,
-            dal.flow_bus,
-            dal.link_signing_key,
-        ):
-            factory.cache_clear()
+        dal.stores.cache_clear()
+        dal.link_signing_key.cache_clear()
 
 
 def stack_options(**options: Any) -> LocalStackOptions:

@@ -82,10 +82,10 @@ def test_a_poison_chunk_ends_in_the_dead_letter_queue_and_the_job_still_finishes
 ) -> None:
     real_decide = chunks.decide
 
-    def poisoned(job: Any, message: Any, now: Any) -> Any:
+    def poisoned(stores: Any, job: Any, message: Any, now: Any) -> Any:
         if job.tenant_id == tenant and message.chunk == 1:
             raise ValueError("this chunk cannot be processed")
-        return real_decide(job, message, now)
+        return real_decide(stores, job, message, now)
 
     monkeypatch.setattr(chunks, "decide", poisoned)
     rows = [[f"p{i}@shop.vn", f"P {i}"] for i in range(3 * CHUNK_ROWS - 10)]

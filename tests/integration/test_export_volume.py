@@ -97,7 +97,7 @@ def test_export_boundaries_at_their_real_sizes(
     # A part that keeps failing: retried by the Map, then the export ends as failed and the admin is told.
     attempts = []
 
-    def broken(tenant_id: str, export_id: str, part: int, now: Any) -> Any:
+    def broken(stores: Any, tenant_id: str, export_id: str, part: int, now: Any) -> Any:
         attempts.append(part)
         raise OSError("no space left on device")
 

@@ -231,7 +231,7 @@ def test_an_export_that_cannot_be_written_fails_with_a_reason(
 ) -> None:
     importer(csv_file(HEADERS, _people(2)))
 
-    def broken(tenant_id: str, *args: Any) -> Any:
+    def broken(stores: Any, tenant_id: str, *args: Any) -> Any:
         raise OSError("no space left on device")
 
     monkeypatch.setattr(exporter_task, "write_part", broken)

@@ -10,7 +10,7 @@ import functions.import_splitter.app as splitter
 import functions.job_sweeper.app as sweeper
 import functions.row_validator.app as validator
 from customer_bulk.clock import utc_now
-from customer_bulk.dal import job_store
+from customer_bulk.dal import stores
 from customer_bulk_local.client import ApiClient
 from tests.conftest import CHUNK_ROWS
 
@@ -27,11 +27,11 @@ def test_a_failing_report_task_ends_the_job_as_failed_and_still_notifies(
     real = report_task.build_report
     attempts = []
 
-    def broken(tenant_id: str, job_id: str, now: Any, phase: Any) -> Any:
+    def broken(stores: Any, tenant_id: str, job_id: str, now: Any, phase: Any) -> Any:
         if tenant_id == tenant:
             attempts.append(job_id)
             raise RuntimeError("the report could not be written")
-        return real(tenant_id, job_id, now, phase)
+        return real(stores, tenant_id, job_id, now, phase)
 
     monkeypatch.setattr(report_task, "build_report", broken)
     run = importer(csv_file(["Email"], [["a@shop.vn"], ["b@shop.vn"]]))
@@ -51,11 +51,11 @@ def test_an_upload_the_splitter_keeps_failing_on_ends_as_failed_with_a_notice(
     real = splitter.split_upload
     tries = []
 
-    def crashing(key: str, size: int, now: Any) -> None:
+    def crashing(stores: Any, key: str, size: int, now: Any) -> None:
         if f"/{tenant}/" in key:
             tries.append(key)
             raise MemoryError("the splitter ran out of memory")
-        real(key, size, now)
+        real(stores, key, size, now)
 
     monkeypatch.setattr(splitter, "split_upload", crashing)
     job_id = upload(api, csv_file(["Email"], [["a@shop.vn"]]))
@@ -72,10 +72,10 @@ def test_a_job_that_stops_making_progress_is_finalised_with_what_is_known(
 ) -> None:
     real = validator.apply_chunk
 
-    def losing_the_first_chunk(message: Any, now: Any) -> None:
+    def losing_the_first_chunk(stores: Any, message: Any, now: Any) -> None:
         if message.tenant_id == tenant and message.chunk == 0:
             return  # acknowledged, never applied: as if the message had been lost
-        real(message, now)
+        real(stores, message, now)
 
     monkeypatch.setattr(validator, "apply_chunk", losing_the_first_chunk)
     rows = [[f"s{i}@shop.vn", f"S {i}"] for i in range(CHUNK_ROWS + 20)]
@@ -104,17 +104,17 @@ def test_a_retried_notice_task_never_mails_the_admin_twice(
     real_send = notice_logic.send_notice
     failures = []
 
-    def flaky(notice: Any) -> str:
+    def flaky(stores: Any, notice: Any) -> str:
         if notice.tenant_id == tenant and not failures:
             failures.append(notice.job_id)
             raise ConnectionError("SES did not answer")  # before anything was sent: the retry must send
-        return real_send(notice)
+        return real_send(stores, notice)
 
     monkeypatch.setattr(notice_logic, "send_notice", flaky)
     run = importer(csv_file(["Email"], [["a@shop.vn"]]))
     assert failures == [run.job_id]
     assert len(run.emails) == 1
-    job = job_store().get(tenant, run.job_id)
+    job = stores().jobs.get(tenant, run.job_id)
     assert job is not None and job.notice_message_id
 
     # The task runs again after the mail went out (its answer was lost): the same message id, no second mail.

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 import requests
 
-from customer_bulk.dal import job_store
+from customer_bulk.dal import stores
 from customer_bulk.models.tenant import CustomField, CustomFieldKind, TenantSettings
 from customer_bulk_local.client import ApiClient, ApiError
 from tests.conftest import ADMIN, stored_customers
@@ -104,7 +104,7 @@ def test_the_template_describes_the_tenants_fields_and_imports_as_is(
     stack: Any, tenant: str, importer: Any, tmp_path: Path
 ) -> None:
     tier = CustomField(key="tier", label="Hạng thành viên", kind=CustomFieldKind.ENUM, allowed=("Bạc", "Vàng"))
-    job_store().put_tenant_settings(tenant, TenantSettings(genders=("Nam", "Nữ"), custom_fields=(tier,)))
+    stores().jobs.put_tenant_settings(tenant, TenantSettings(genders=("Nam", "Nữ"), custom_fields=(tier,)))
     headers = {"X-Tenant-Id": tenant, "X-User-Email": ADMIN}
 
     response = requests.get(f"{stack.api_url}/imports/template", params={"format": "xlsx"}, headers=headers, timeout=30)

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from customer_bulk.dal import file_store, job_store
+from customer_bulk.dal import stores
 from customer_bulk_local.emulator import LocalStack
 from customer_bulk_local.iam import Arns, Policy, Statement
 from customer_bulk_local.lambda_runtime import run_as
@@ -14,17 +14,19 @@ from customer_bulk_local.lambda_runtime import run_as
 def test_a_function_acting_outside_its_role_is_refused_as_aws_refuses_it(stack: LocalStack, tenant: str) -> None:
     # The notifier may update jobs but not read files, nor touch another table.
     with pytest.raises(ClientError) as refused:
-        run_as("NotifierFunction", file_store().get_json)(f"jobs/{tenant}/01M8000000000000000000000A/x.json")
+        run_as("NotifierFunction", stores().files.get_json)(f"jobs/{tenant}/01M8000000000000000000000A/x.json")
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
     assert "NotifierFunction is not authorized to perform: s3:GetObject" in str(refused.value)
 
     # The same call as the report task, whose role allows reading decisions: allowed (the file is just absent).
-    assert run_as("ImportReportFunction", file_store().get_json)(f"undo/{tenant}/01M8000000000000000000000A/1") is None
+    assert (
+        run_as("ImportReportFunction", stores().files.get_json)(f"undo/{tenant}/01M8000000000000000000000A/1") is None
+    )
     # A presigned URL is judged by its signer's rights: the notifier may not hand out a link to a report.
     with pytest.raises(ClientError, match="s3:GetObject"):
-        run_as("NotifierFunction", file_store().presigned_download)(f"jobs/{tenant}/j/reports/e.xlsx", "e.xlsx", 60)
+        run_as("NotifierFunction", stores().files.presigned_download)(f"jobs/{tenant}/j/reports/e.xlsx", "e.xlsx", 60)
     # Outside any function (the tests' own calls), nothing is checked.
-    assert job_store().get(tenant, "01M8000000000000000000000A") is None
+    assert stores().jobs.get(tenant, "01M8000000000000000000000A") is None
     assert len(stack.iam_denied) == 2
     stack.iam_denied.clear()  # these were meant (the session's end asserts that no other call was refused)
 

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from customer_bulk.dal import job_store
+from customer_bulk.dal import stores
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk_local.client import ApiClient
 from customer_bulk_local.emulator import LocalStack
@@ -80,7 +80,7 @@ def _widened(policy: str) -> str:
 def test_a_file_over_the_tenants_limit_and_an_expired_form_are_refused(
     stack: LocalStack, tenant: str, api: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    job_store().put_tenant_settings(tenant, TenantSettings(max_file_mb=0.001))  # about 1 KB
+    stores().jobs.put_tenant_settings(tenant, TenantSettings(max_file_mb=0.001))  # about 1 KB
     created = api.create_import("c.csv")
     fields = dict(created["upload"]["fields"])
     too_large = _post(created["upload"], fields, b"Email\n" + b"a@shop.vn\n" * 200)

@@ -240,10 +240,10 @@ def test_rows_the_preview_could_not_process_are_not_applied_by_the_confirm(
 ) -> None:
     real_decide = chunks.decide
 
-    def poisoned(job: Any, message: Any, now: Any) -> Any:
+    def poisoned(stores: Any, job: Any, message: Any, now: Any) -> Any:
         if job.tenant_id == tenant and message.chunk == 0 and message.phase == "preview":
             raise ValueError("this part of the file cannot be previewed")
-        return real_decide(job, message, now)
+        return real_decide(stores, job, message, now)
 
     monkeypatch.setattr(chunks, "decide", poisoned)
     rows = [[f"n{i}@shop.vn", "", f"N {i}", ""] for i in range(CHUNK_ROWS + 7)]

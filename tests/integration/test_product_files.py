@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import xlsxwriter
 
-from customer_bulk.dal import job_store
+from customer_bulk.dal import stores
 from customer_bulk.models.tenant import CustomField, CustomFieldKind, NameOrder, Requirement, TenantSettings
 from customer_bulk.schema import TOTALS_NOTE
 from customer_bulk_local.client import ApiClient, ApiError
@@ -23,7 +23,7 @@ SHOPIFY_HEADERS = [
 
 
 def settings(tenant: str, **values: Any) -> None:
-    job_store().put_tenant_settings(tenant, TenantSettings(**values))
+    stores().jobs.put_tenant_settings(tenant, TenantSettings(**values))
 
 
 def test_a_shopify_customer_export(stack: Any, tenant: str, importer: Any, csv_file: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from customer_bulk.dal import job_store
+from customer_bulk.dal import stores
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk_local.client import ApiClient, ApiError
 from tests.conftest import place_upload, stored_items
@@ -32,7 +32,7 @@ def assert_rejected(stack: Any, tenant: str, run: Any, code: str, reason: str) -
 
 
 def test_more_rows_than_the_tenant_allows(stack: Any, tenant: str, importer: Any, csv_file: Any) -> None:
-    job_store().put_tenant_settings(tenant, TenantSettings(max_rows=100))
+    stores().jobs.put_tenant_settings(tenant, TenantSettings(max_rows=100))
     run = importer(csv_file(["Email"], [[f"u{i}@shop.vn"] for i in range(173)]))
     assert_rejected(stack, tenant, run, "too_many_rows", "The file has 173 customer rows; the limit is 100 per import.")
 
@@ -40,7 +40,7 @@ def test_more_rows_than_the_tenant_allows(stack: Any, tenant: str, importer: Any
 def test_a_bigger_file_than_the_tenant_allows(
     stack: Any, tenant: str, api: ApiClient, csv_file: Any, tmp_path: Path
 ) -> None:
-    job_store().put_tenant_settings(tenant, TenantSettings(max_file_mb=0.01))  # about 10 KB
+    stores().jobs.put_tenant_settings(tenant, TenantSettings(max_file_mb=0.01))  # about 10 KB
     path = csv_file(["Email", "Note"], [[f"u{i}@shop.vn", "x" * 50] for i in range(300)])
     created = api.create_import(path.name)
     with pytest.raises(ApiError, match="EntityTooLarge"):  # the form's content-length-range: S3 refuses it

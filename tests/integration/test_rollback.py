@@ -212,10 +212,10 @@ def test_a_rollback_chunk_that_keeps_failing_is_reported_and_the_rollback_still_
     applied = importer(xlsx(HEADERS, rows))
     real = chunks.rollback_chunk
 
-    def poisoned(job: Any, chunk: int, now: Any) -> Any:
+    def poisoned(stores: Any, job: Any, chunk: int, now: Any) -> Any:
         if job.tenant_id == tenant and chunk == 0:
             raise ValueError("this part of the rollback cannot be processed")
-        return real(job, chunk, now)
+        return real(stores, job, chunk, now)
 
     monkeypatch.setattr(chunks, "rollback_chunk", poisoned)
     api.rollback(applied.job_id)

@@ -4,7 +4,7 @@ import csv
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import openpyxl
 import pytest
@@ -13,6 +13,7 @@ from customer_bulk.ids import new_id
 from customer_bulk.logic import exports
 from customer_bulk.models.export import CreateExportRequest, ExportFilter, ExportJob
 from customer_bulk.models.tenant import TenantSettings
+from customer_bulk.ports import Stores
 from customer_bulk.schema import schema_for
 from customer_bulk.spreadsheet.export_file import CustomerFileWriter
 
@@ -77,6 +78,12 @@ class _Customers:
                 yield {"pk": f"{tenant_id}#E#{customer_id}", "customer_id": customer_id}
 
 
+def _stores(customers: _Customers) -> Stores:
+    """Logic receives its stores: only the customers are read here (the rest would fail loudly if touched)."""
+    unused = cast(Any, None)
+    return Stores(customers, unused, unused, unused, unused, unused, unused, unused, unused, unused)
+
+
 def _job(request: dict[str, Any] | None = None) -> ExportJob:
     return ExportJob(
         tenant_id="t1",
@@ -104,8 +111,7 @@ def test_parts_hold_at_most_30000_customers_in_id_order(
     monkeypatch: pytest.MonkeyPatch, customers: int, part_rows: list[int]
 ) -> None:
     store = _Customers(customers)
-    monkeypatch.setattr(exports, "customer_store", lambda: store)
-    parts = exports.cut_parts(_job())
+    parts = exports.cut_parts(_stores(store), _job())
     assert [part.rows for part in parts] == part_rows
     assert [part.first_row for part in parts] == [1 + sum(part_rows[:n]) for n in range(len(part_rows))]
     # The ranges (after_id, last_id] tile the tenant's customers exactly once.
@@ -115,16 +121,14 @@ def test_parts_hold_at_most_30000_customers_in_id_order(
 
 def test_the_immediate_check_reads_no_further_than_it_needs(monkeypatch: pytest.MonkeyPatch) -> None:
     store = _Customers(50_000)
-    monkeypatch.setattr(exports, "customer_store", lambda: store)
-    parts = exports.cut_parts(_job(), stop_after=10_001)
+    parts = exports.cut_parts(_stores(store), _job(), stop_after=10_001)
     assert sum(part.rows for part in parts) == 10_001
     assert store.read == 10_001  # of 50,000: the API answers after reading one more than it may write at once
 
 
 def test_a_page_is_the_customers_after_the_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
     store = _Customers(500)
-    monkeypatch.setattr(exports, "customer_store", lambda: store)
-    parts = exports.cut_parts(_job({"scope": {"kind": "page", "cursor": store.ids[99], "size": 50}}))
+    parts = exports.cut_parts(_stores(store), _job({"scope": {"kind": "page", "cursor": store.ids[99], "size": 50}}))
     assert [(part.after_id, part.last_id, part.rows) for part in parts] == [(store.ids[99], store.ids[149], 50)]
 
 

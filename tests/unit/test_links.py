@@ -2,6 +2,7 @@
 download tokens for anything a person may open days later."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import boto3
@@ -20,9 +21,7 @@ def _store(region: str, monkeypatch: pytest.MonkeyPatch) -> FileStore:
     """A file store with a client built as on AWS: no endpoint override, a role's session credentials."""
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
         monkeypatch.delenv(name, raising=False)
-    store = FileStore.__new__(FileStore)
-    store.bucket = "customer-bulk-files-123456789012"
-    store.client = boto3.session.Session().client(
+    client = boto3.session.Session().client(
         "s3",
         region_name=region,
         aws_access_key_id="ASIAEXAMPLE",
@@ -30,6 +29,13 @@ def _store(region: str, monkeypatch: pytest.MonkeyPatch) -> FileStore:
         aws_session_token="session",
         config=s3_config(endpoint_override=False),
     )
+
+    class _OnAws(FileStore):
+        @property
+        def client(self) -> Any:
+            return client
+
+    store = _OnAws("customer-bulk-files-123456789012")
     return store
 
 

@@ -1,4 +1,5 @@
-"""Data access: the only package that talks to AWS. Each store is built once per process, on first use."""
+"""Data access: the only package that talks to AWS. ``stores()`` is the bundle a handler passes into logic (the
+Protocols of ``customer_bulk.ports``), built once per process; each store makes its client on first use."""
 
 from functools import lru_cache
 
@@ -11,52 +12,25 @@ from customer_bulk.dal.mailer import Mailer
 from customer_bulk.dal.queue import ChunkQueue
 from customer_bulk.dal.secrets import SigningKey
 from customer_bulk.dal.workflow import Workflow
+from customer_bulk.ports import Stores
 from customer_bulk.settings import get_settings
 
 
 @lru_cache(maxsize=1)
-def customer_store() -> CustomerStore:
-    return CustomerStore(get_settings().customers_table)
-
-
-@lru_cache(maxsize=1)
-def job_store() -> JobStore:
-    return JobStore(get_settings().jobs_table)
-
-
-@lru_cache(maxsize=1)
-def file_store() -> FileStore:
-    return FileStore(get_settings().files_bucket)
-
-
-@lru_cache(maxsize=1)
-def chunk_queue() -> ChunkQueue:
-    return ChunkQueue(get_settings().chunk_queue_url)
-
-
-@lru_cache(maxsize=1)
-def import_workflow() -> Workflow:
-    return Workflow(get_settings().import_state_machine_arn)
-
-
-@lru_cache(maxsize=1)
-def mailer() -> Mailer:
-    return Mailer()
-
-
-@lru_cache(maxsize=1)
-def export_workflow() -> Workflow:
-    return Workflow(get_settings().export_state_machine_arn)
-
-
-@lru_cache(maxsize=1)
-def exporter() -> FunctionCaller:
-    return FunctionCaller(get_settings().exporter_function)
-
-
-@lru_cache(maxsize=1)
-def flow_bus() -> FlowBus:
-    return FlowBus(get_settings().flow_event_bus)
+def stores() -> Stores:
+    settings = get_settings()
+    return Stores(
+        customers=CustomerStore(settings.customers_table),
+        jobs=JobStore(settings.jobs_table),
+        files=FileStore(settings.files_bucket),
+        chunk_queue=ChunkQueue(settings.chunk_queue_url),
+        import_workflow=Workflow(settings.import_state_machine_arn),
+        export_workflow=Workflow(settings.export_state_machine_arn),
+        exporter=FunctionCaller(settings.exporter_function),
+        mailer=Mailer(),
+        flow_bus=FlowBus(settings.flow_event_bus),
+        signing_key=link_signing_key,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -65,18 +39,4 @@ def link_signing_key() -> bytes:
     return SigningKey(get_settings().link_secret_arn).read()
 
 
-__all__ = [
-    "CustomerStore",
-    "FileStore",
-    "JobStore",
-    "chunk_queue",
-    "customer_store",
-    "export_workflow",
-    "exporter",
-    "file_store",
-    "flow_bus",
-    "import_workflow",
-    "job_store",
-    "link_signing_key",
-    "mailer",
-]
+__all__ = ["CustomerStore", "FileStore", "JobStore", "link_signing_key", "stores"]

@@ -16,7 +16,11 @@ KEY_ATTRIBUTES = "pk, customer_id"
 class CustomerStore:
     def __init__(self, table: str) -> None:
         self.table = table
-        self.client = aws_client("dynamodb")
+
+    @property
+    def client(self) -> Any:
+        """Built on first use and shared by the process (``aws_client``), so a bundle of stores costs nothing."""
+        return aws_client("dynamodb")
 
     def homes_of(self, tenant_id: str, customer_ids: Iterable[str]) -> dict[str, str]:
         """customer id -> address of its home item, for this tenant's customers only (one Query an id: the index

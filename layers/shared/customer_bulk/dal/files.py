@@ -14,7 +14,11 @@ from customer_bulk.dal.clients import aws_client
 class FileStore:
     def __init__(self, bucket: str) -> None:
         self.bucket = bucket
-        self.client = aws_client("s3")
+
+    @property
+    def client(self) -> Any:
+        """Built on first use and shared by the process (``aws_client``), so a bundle of stores costs nothing."""
+        return aws_client("s3")
 
     def presigned_upload(self, key: str, prefix: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
         """A browser-ready POST form whose policy pins the key prefix, the size and the expiry."""

@@ -12,7 +12,11 @@ SOURCE = "customer-bulk"
 class FlowBus:
     def __init__(self, bus_name: str) -> None:
         self.bus_name = bus_name
-        self.client = aws_client("events")
+
+    @property
+    def client(self) -> Any:
+        """Built on first use and shared by the process (``aws_client``), so a bundle of stores costs nothing."""
+        return aws_client("events")
 
     def publish(self, events: list[tuple[str, dict[str, Any]]]) -> int:
         """(detail-type, detail) pairs; returns how many EventBridge accepted. Rejected entries are retried twice."""

@@ -9,7 +9,11 @@ from customer_bulk.dal.clients import aws_client
 class FunctionCaller:
     def __init__(self, function_name: str) -> None:
         self.function_name = function_name
-        self.client = aws_client("lambda")
+
+    @property
+    def client(self) -> Any:
+        """Built on first use and shared by the process (``aws_client``), so a bundle of stores costs nothing."""
+        return aws_client("lambda")
 
     def call(self, payload: dict[str, Any]) -> dict[str, Any]:
         response = self.client.invoke(

@@ -84,7 +84,11 @@ def item_to_job(item: dict[str, Any]) -> ImportJob:
 class JobStore:
     def __init__(self, table: str) -> None:
         self.table = table
-        self.client = aws_client("dynamodb")
+
+    @property
+    def client(self) -> Any:
+        """Built on first use and shared by the process (``aws_client``), so a bundle of stores costs nothing."""
+        return aws_client("dynamodb")
 
     def create(self, job: ImportJob) -> None:
         self.client.put_item(

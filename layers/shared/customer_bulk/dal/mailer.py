@@ -1,5 +1,7 @@
 """Sending a prepared MIME message through SES (v2 API)."""
 
+from typing import Any
+
 from botocore.exceptions import ClientError
 
 from customer_bulk.dal.clients import aws_client
@@ -17,8 +19,10 @@ PERMANENT = {
 
 
 class Mailer:
-    def __init__(self) -> None:
-        self.client = aws_client("sesv2")
+    @property
+    def client(self) -> Any:
+        """Built on first use and shared by the process (``aws_client``), so a bundle of stores costs nothing."""
+        return aws_client("sesv2")
 
     def send_raw(self, sender: str, recipients: list[str], message: bytes) -> str:
         try:

@@ -1,5 +1,7 @@
 """The chunk queue: FIFO, one message group per tenant, so a tenant's chunks are applied one at a time."""
 
+from typing import Any
+
 from customer_bulk.dal.clients import aws_client
 from customer_bulk.models.job import ChunkMessage
 
@@ -9,7 +11,11 @@ SEND_BATCH_LIMIT = 10
 class ChunkQueue:
     def __init__(self, queue_url: str) -> None:
         self.queue_url = queue_url
-        self.client = aws_client("sqs")
+
+    @property
+    def client(self) -> Any:
+        """Built on first use and shared by the process (``aws_client``), so a bundle of stores costs nothing."""
+        return aws_client("sqs")
 
     def send(self, messages: list[ChunkMessage]) -> None:
         for start in range(0, len(messages), SEND_BATCH_LIMIT):

@@ -9,7 +9,11 @@ from customer_bulk.dal.clients import aws_client
 class Workflow:
     def __init__(self, state_machine_arn: str) -> None:
         self.state_machine_arn = state_machine_arn
-        self.client = aws_client("stepfunctions")
+
+    @property
+    def client(self) -> Any:
+        """Built on first use and shared by the process (``aws_client``), so a bundle of stores costs nothing."""
+        return aws_client("stepfunctions")
 
     def start(self, name: str, payload: dict[str, Any]) -> bool:
         """True when this call started the execution, False when one with this name already exists."""

@@ -18,7 +18,6 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from customer_bulk.dal import customer_store, file_store, flow_bus, job_store
 from customer_bulk.logic.balances import decide_balances
 from customer_bulk.logic.matching import CustomerView, DecisionContext, Previewed, decide_chunk, row_addresses
 from customer_bulk.logic.records import decided_once, recorded
@@ -36,36 +35,37 @@ from customer_bulk.models.job import (
 )
 from customer_bulk.observability import logger, metrics
 from customer_bulk.paths import RETENTION_TAG
+from customer_bulk.ports import Stores
 from customer_bulk.storage_layout import POINTER
 from customer_bulk.validation import RowContext, validate_row
 
 
-def apply_chunk(message: ChunkMessage, now: datetime) -> None:
-    job = job_store().get(message.tenant_id, message.job_id)
+def apply_chunk(stores: Stores, message: ChunkMessage, now: datetime) -> None:
+    job = stores.jobs.get(message.tenant_id, message.job_id)
     if job is None or not job.expects(message):
         logger.info("Chunk already handled", extra={"job_id": message.job_id, "chunk": message.chunk})
         return
     if message.phase is Phase.ROLLBACK:
-        _count(job, message, rollback_chunk(job, message.chunk, now), now)
+        _count(stores, job, message, rollback_chunk(stores, job, message.chunk, now), now)
         return
     # An applied decision holds the before-images an undo needs: kept as long as the tenant's undo window.
     tags = {RETENTION_TAG: str(job.settings.undo_retention_days)} if message.phase is Phase.APPLY else None
-    decision = decided_once(job, message.chunk, message.phase, lambda: decide(job, message, now), tags)
+    decision = decided_once(stores, job, message.chunk, message.phase, lambda: decide(stores, job, message, now), tags)
     counts = decision.counts
     if message.phase is Phase.APPLY:
-        customer_store().write(decision.puts, decision.deletes)
+        stores.customers.write(decision.puts, decision.deletes)
         if job.options.trigger_flows:
-            counts.flow_events = flow_bus().publish(flow_events(job, decision))
+            counts.flow_events = stores.flow_bus.publish(flow_events(job, decision))
         for name, value in (("Created", counts.created), ("Updated", counts.updated), ("Invalid", counts.invalid)):
             metrics.add_metric(name=f"Rows{name}", unit=MetricUnit.Count, value=value)
-    _count(job, message, counts, now)
+    _count(stores, job, message, counts, now)
 
 
-def decide(job: ImportJob, message: ChunkMessage, now: datetime) -> ChunkDecision:
-    records = file_store().read_json_lines(message.key)
+def decide(stores: Stores, job: ImportJob, message: ChunkMessage, now: datetime) -> ChunkDecision:
+    records = stores.files.read_json_lines(message.key)
     context = RowContext.of(job)
     rows = [validate_row(r["r"], r["v"], context, r.get("dup"), r.get("shared")) for r in records]
-    store = customer_store()
+    store = stores.customers
     addresses = row_addresses(job.tenant_id, rows)
     found = store.get_many(addresses)
     homes = {item["home"] for item in found.values() if item["kind"] == POINTER}
@@ -82,7 +82,7 @@ def decide(job: ImportJob, message: ChunkMessage, now: datetime) -> ChunkDecisio
         column_names={
             name: context.column_name(name) for name in ("email", "phone", "customer_id") if name in context.schema
         },
-        previewed=_previewed(job, message.chunk) if message.phase is Phase.APPLY else None,
+        previewed=_previewed(stores, job, message.chunk) if message.phase is Phase.APPLY else None,
     )
     view = CustomerView(found, addresses)
     if job.options.type is ImportType.OPENING_BALANCE:
@@ -90,12 +90,12 @@ def decide(job: ImportJob, message: ChunkMessage, now: datetime) -> ChunkDecisio
     return decide_chunk(rows, view, decision_context)
 
 
-def _previewed(job: ImportJob, chunk: int) -> dict[int, Previewed] | None:
+def _previewed(stores: Stores, job: ImportJob, chunk: int) -> dict[int, Previewed] | None:
     """What the preview showed for each row of the chunk, when the job was previewed before being applied (none
     for a chunk the preview never decided: it showed those rows as not processed, so they are not applied)."""
     if job.previewed_at is None:
         return None
-    previewed = recorded(job, chunk, Phase.PREVIEW)
+    previewed = recorded(stores, job, chunk, Phase.PREVIEW)
     return {outcome.row: Previewed.of(outcome) for outcome in previewed.outcomes} if previewed else {}
 
 
@@ -116,25 +116,30 @@ def flow_events(job: ImportJob, decision: ChunkDecision) -> list[tuple[str, dict
     return events
 
 
-def record_failed_chunk(message: ChunkMessage, now: datetime) -> None:
+def record_failed_chunk(stores: Stores, message: ChunkMessage, now: datetime) -> None:
     """A chunk that kept failing reached the dead-letter queue: its rows (a rollback: its customers) are reported
     as not processed."""
-    job = job_store().get(message.tenant_id, message.job_id)
+    job = stores.jobs.get(message.tenant_id, message.job_id)
     if job is None or not job.expects(message):
         return
     logger.error("Chunk moved to the dead-letter queue", extra={"job_id": job.job_id, "chunk": message.chunk})
     metrics.add_metric(name="ChunksDeadLettered", unit=MetricUnit.Count, value=1)
     counts: Counts | RollbackCounts = Counts(not_processed=message.rows)
     if message.phase is Phase.ROLLBACK:
-        counts = RollbackCounts(not_processed=len(customers_in(job, message.chunk)))
-    _count(job, message, counts, now, failed=True)
+        counts = RollbackCounts(not_processed=len(customers_in(stores, job, message.chunk)))
+    _count(stores, job, message, counts, now, failed=True)
 
 
 def _count(
-    job: ImportJob, message: ChunkMessage, counts: Counts | RollbackCounts, now: datetime, failed: bool = False
+    stores: Stores,
+    job: ImportJob,
+    message: ChunkMessage,
+    counts: Counts | RollbackCounts,
+    now: datetime,
+    failed: bool = False,
 ) -> None:
-    counted = job_store().count_chunk(
+    counted = stores.jobs.count_chunk(
         job.tenant_id, job.job_id, message.chunk, counts, now, phase=message.phase, failed=failed
     )
     if counted is not None and counted.all_chunks_counted:
-        start_report(counted)
+        start_report(stores, counted)

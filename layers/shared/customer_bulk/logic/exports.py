@@ -19,7 +19,6 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.clock import utc_now
-from customer_bulk.dal import customer_store, export_workflow, exporter, file_store, job_store
 from customer_bulk.errors import BadRequestError, ConflictError, TemporaryFailure
 from customer_bulk.ids import new_id
 from customer_bulk.logic.links import file_link
@@ -41,6 +40,7 @@ from customer_bulk.models.export import (
 from customer_bulk.models.notice import Notice
 from customer_bulk.normalize import strip_accents
 from customer_bulk.observability import logger, metrics
+from customer_bulk.ports import Stores
 from customer_bulk.schema import FieldSpec, Schema, schema_for
 from customer_bulk.settings import get_settings
 from customer_bulk.spreadsheet.export_file import CustomerFileWriter
@@ -56,12 +56,12 @@ Customer = dict[str, Any]
 
 # ---------- the API ----------
 def create_export(
-    tenant_id: str, requested_by: str, request: CreateExportRequest, api_url: str, now: datetime
+    stores: Stores, tenant_id: str, requested_by: str, request: CreateExportRequest, api_url: str, now: datetime
 ) -> ExportView:
     scope = request.scope
     if scope.kind is ScopeKind.SELECTED and not scope.ids:
         raise BadRequestError("A selected export needs the ids of the customers (scope.ids).")
-    schema = schema_for(tenant_settings(tenant_id))
+    schema = schema_for(tenant_settings(stores, tenant_id))
     job = ExportJob(
         tenant_id=tenant_id,
         export_id=new_id(),
@@ -73,28 +73,28 @@ def create_export(
         updated_at=now,
     )
     if scope.kind is ScopeKind.SELECTED:
-        file_store().put_json(_selection_key(job), {"ids": sorted(set(scope.ids))})
+        stores.files.put_json(_selection_key(job), {"ids": sorted(set(scope.ids))})
     metrics.add_metric(name="ExportsStarted", unit=MetricUnit.Count, value=1)
-    parts = cut_parts(job, stop_after=IMMEDIATE_LIMIT + 1)
+    parts = cut_parts(stores, job, stop_after=IMMEDIATE_LIMIT + 1)
     if sum(part.rows for part in parts) > IMMEDIATE_LIMIT:
         job.delivery = Delivery.EMAIL
-        job_store().create_export(job)
-        export_workflow().start(job.export_id, {"tenant_id": tenant_id, "export_id": job.export_id})
-        return export_view(job)
+        stores.jobs.create_export(job)
+        stores.export_workflow.start(job.export_id, {"tenant_id": tenant_id, "export_id": job.export_id})
+        return export_view(stores, job)
     job.parts = parts or [ExportPart(part=0, rows=0, first_row=1)]
     job.rows = sum(part.rows for part in job.parts)
     job.status = ExportStatus.WRITING
-    job_store().create_export(job)
+    stores.jobs.create_export(job)
     try:
-        exporter().call({"tenant_id": tenant_id, "export_id": job.export_id, "part": 0})
+        stores.exporter.call({"tenant_id": tenant_id, "export_id": job.export_id, "part": 0})
     except Exception as error:
-        fail_export(tenant_id, job.export_id, str(error), utc_now())
+        fail_export(stores, tenant_id, job.export_id, str(error), utc_now())
         raise TemporaryFailure(f"Export {job.export_id} could not be written. Please try again.") from error
-    return export_view(finish_export(tenant_id, job.export_id, utc_now()))
+    return export_view(stores, finish_export(stores, tenant_id, job.export_id, utc_now()))
 
 
-def export_status(tenant_id: str, export_id: str) -> ExportView:
-    return export_view(_load(tenant_id, export_id))
+def export_status(stores: Stores, tenant_id: str, export_id: str) -> ExportView:
+    return export_view(stores, _load(stores, tenant_id, export_id))
 
 
 def resolve_columns(request: CreateExportRequest, schema: Schema) -> list[str]:
@@ -113,13 +113,13 @@ def resolve_columns(request: CreateExportRequest, schema: Schema) -> list[str]:
 
 
 # ---------- which customers ----------
-def cut_parts(job: ExportJob, stop_after: int | None = None) -> list[ExportPart]:
+def cut_parts(stores: Stores, job: ExportJob, stop_after: int | None = None) -> list[ExportPart]:
     """The matching customers cut into id ranges of at most 30,000 (reading no further than ``stop_after``)."""
     scope = job.request.scope
-    keep = _scope_filter(job)
+    keep = _scope_filter(stores, job)
     start = scope.cursor if scope.kind is ScopeKind.PAGE else None
     customers: Iterable[Customer] = (
-        item for item in customer_store().tenant_customers(job.tenant_id, start, full=keep.needs_items) if keep(item)
+        item for item in stores.customers.tenant_customers(job.tenant_id, start, full=keep.needs_items) if keep(item)
     )
     if scope.kind is ScopeKind.PAGE:
         customers = itertools.islice(customers, scope.size)
@@ -145,14 +145,14 @@ class _ScopeFilter:
         return self.test is None or self.test(customer)
 
 
-def _scope_filter(job: ExportJob) -> _ScopeFilter:
+def _scope_filter(stores: Stores, job: ExportJob) -> _ScopeFilter:
     scope = job.request.scope
     if scope.kind is ScopeKind.FILTER:
         wanted = scope.filter
         assert wanted is not None
         return _ScopeFilter(lambda customer: matches(wanted, customer), needs_items=True)
     if scope.kind is ScopeKind.SELECTED:
-        selection = file_store().get_json(_selection_key(job)) or {"ids": []}
+        selection = stores.files.get_json(_selection_key(job)) or {"ids": []}
         ids = frozenset(selection["ids"])
         return _ScopeFilter(lambda customer: customer["customer_id"] in ids, needs_items=False)
     return _ScopeFilter(None, needs_items=False)
@@ -194,29 +194,29 @@ def _plain(text: str) -> str:
 
 
 # ---------- the state machine's tasks ----------
-def plan_export(tenant_id: str, export_id: str, now: datetime) -> list[int]:
+def plan_export(stores: Stores, tenant_id: str, export_id: str, now: datetime) -> list[int]:
     """Cut the matching customers into parts of at most 30,000 and record them on the export."""
-    job = _load(tenant_id, export_id)
+    job = _load(stores, tenant_id, export_id)
     if job.parts:
         return [part.part for part in job.parts]  # a retried task: the plan is already recorded
-    job.parts = cut_parts(job)
+    job.parts = cut_parts(stores, job)
     job.rows = sum(part.rows for part in job.parts)
     job.status, job.updated_at = ExportStatus.WRITING, now
-    job_store().save_export(job, was=ExportStatus.PLANNING)
+    stores.jobs.save_export(job, was=ExportStatus.PLANNING)
     logger.info("Export planned", extra={"export_id": export_id, "rows": job.rows, "parts": len(job.parts)})
     return [part.part for part in job.parts]
 
 
-def write_part(tenant_id: str, export_id: str, part: int, now: datetime) -> ExportPart:
+def write_part(stores: Stores, tenant_id: str, export_id: str, part: int, now: datetime) -> ExportPart:
     """Write one part's file: its id range read back page by page, streamed into the file, then uploaded."""
-    job = _load(tenant_id, export_id)
+    job = _load(stores, tenant_id, export_id)
     planned = job.parts[part]
-    keep = _scope_filter(job)
+    keep = _scope_filter(stores, job)
     customers: Iterable[Customer] = ()
     if planned.last_id is not None:
-        in_range = customer_store().tenant_customers(tenant_id, planned.after_id, planned.last_id, full=True)
+        in_range = stores.customers.tenant_customers(tenant_id, planned.after_id, planned.last_id, full=True)
         customers = (item for item in in_range if keep(item))
-    schema = schema_for(tenant_settings(tenant_id))
+    schema = schema_for(tenant_settings(stores, tenant_id))
     columns = [schema[name] for name in job.columns if name in schema]
     file_format = job.request.format.value
     name = part_file_name(job, part)
@@ -224,11 +224,11 @@ def write_part(tenant_id: str, export_id: str, part: int, now: datetime) -> Expo
         path = Path(scratch) / name
         rows = write_customers(path, file_format, columns, customers)
         key = f"{_root(job)}files/{name}"
-        file_store().put_file(key, path, CONTENT_TYPES[file_format])
+        stores.files.put_file(key, path, CONTENT_TYPES[file_format])
         written = planned.model_copy(
             update={"key": key, "file_name": name, "rows": rows, "size_bytes": path.stat().st_size}
         )
-    job_store().export_part_done(tenant_id, export_id, written, now)
+    stores.jobs.export_part_done(tenant_id, export_id, written, now)
     metrics.add_metric(name="ExportRowsWritten", unit=MetricUnit.Count, value=written.rows)
     return written
 
@@ -241,8 +241,8 @@ def write_customers(path: Path, file_format: str, columns: list[FieldSpec], cust
     return writer.rows
 
 
-def finish_export(tenant_id: str, export_id: str, now: datetime) -> ExportJob:
-    job = _load(tenant_id, export_id)
+def finish_export(stores: Stores, tenant_id: str, export_id: str, now: datetime) -> ExportJob:
+    job = _load(stores, tenant_id, export_id)
     was = job.status
     if not was.is_final:
         # The files hold the customers as they were when written (some may have been deleted or stopped matching
@@ -252,32 +252,32 @@ def finish_export(tenant_id: str, export_id: str, now: datetime) -> ExportJob:
             part.first_row, first_row = first_row, first_row + part.rows
         job.rows = first_row - 1
         job.status, job.finished_at, job.updated_at = ExportStatus.COMPLETED, now, now
-        return _save_step(job, was)
+        return _save_step(stores, job, was)
     return job
 
 
-def fail_export(tenant_id: str, export_id: str, cause: str, now: datetime) -> ExportJob:
-    job = _load(tenant_id, export_id)
+def fail_export(stores: Stores, tenant_id: str, export_id: str, cause: str, now: datetime) -> ExportJob:
+    job = _load(stores, tenant_id, export_id)
     was = job.status
     if not was.is_final:
         logger.error("Export failed", extra={"export_id": export_id, "cause": mask_text(cause[:500])})
         job.status, job.finished_at, job.updated_at = ExportStatus.FAILED, now, now
         job.error = "The export could not be completed because of an internal error. Please start it again."
-        return _save_step(job, was)
+        return _save_step(stores, job, was)
     return job
 
 
-def _save_step(job: ExportJob, was: ExportStatus) -> ExportJob:
+def _save_step(stores: Stores, job: ExportJob, was: ExportStatus) -> ExportJob:
     """The job after this step; when a concurrent task took another step first, the job as that one left it."""
     try:
-        job_store().save_export(job, was)
+        stores.jobs.save_export(job, was)
     except ConflictError:
-        return _load(job.tenant_id, job.export_id)
+        return _load(stores, job.tenant_id, job.export_id)
     return job
 
 
-def export_notice(job: ExportJob) -> Notice:
-    view = export_view(job)
+def export_notice(stores: Stores, job: ExportJob) -> Notice:
+    view = export_view(stores, job)
     return Notice(
         kind="export",
         tenant_id=job.tenant_id,
@@ -293,7 +293,7 @@ def export_notice(job: ExportJob) -> Notice:
 
 
 # ---------- views and names ----------
-def export_view(job: ExportJob) -> ExportView:
+def export_view(stores: Stores, job: ExportJob) -> ExportView:
     files = [
         ExportLink(
             file_name=part.file_name,
@@ -301,7 +301,9 @@ def export_view(job: ExportJob) -> ExportView:
             first_row=part.first_row,
             last_row=part.first_row + part.rows - 1,
             size_bytes=part.size_bytes,
-            url=file_link(job.api_url, job.tenant_id, part.key, part.file_name, job.finished_at or job.updated_at),
+            url=file_link(
+                stores, job.api_url, job.tenant_id, part.key, part.file_name, job.finished_at or job.updated_at
+            ),
         )
         for part in job.parts
         if part.key and part.file_name and job.status is ExportStatus.COMPLETED
@@ -327,8 +329,8 @@ def part_file_name(job: ExportJob, part: int) -> str:
     return f"{stem}{suffix}.{job.request.format.value}"
 
 
-def _load(tenant_id: str, export_id: str) -> ExportJob:
-    return job_store().require_export(tenant_id, export_id)
+def _load(stores: Stores, tenant_id: str, export_id: str) -> ExportJob:
+    return stores.jobs.require_export(tenant_id, export_id)
 
 
 def _root(job: ExportJob) -> str:

@@ -5,7 +5,6 @@ from datetime import datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from customer_bulk.dal import file_store, job_store
 from customer_bulk.errors import BadRequestError
 from customer_bulk.ids import new_id
 from customer_bulk.logic.job_actions import cancel_import, confirm_import, request_rollback
@@ -15,15 +14,16 @@ from customer_bulk.models.api import CreateImportRequest, CreateImportResponse, 
 from customer_bulk.models.job import ImportJob, Phase
 from customer_bulk.observability import metrics
 from customer_bulk.paths import JobPaths
+from customer_bulk.ports import Stores
 from customer_bulk.schema import Schema, schema_for
 from customer_bulk.settings import get_settings
 
 
 def create_import(
-    tenant_id: str, requested_by: str, request: CreateImportRequest, api_url: str, now: datetime
+    stores: Stores, tenant_id: str, requested_by: str, request: CreateImportRequest, api_url: str, now: datetime
 ) -> CreateImportResponse:
     """``api_url``: the API the admin called, where the job's download links will point."""
-    settings = tenant_settings(tenant_id)
+    settings = tenant_settings(stores, tenant_id)
     _check_mapping(request, schema_for(settings, request.options.type))
     job_id = new_id()
     paths = JobPaths(tenant_id, job_id)
@@ -40,10 +40,10 @@ def create_import(
         created_at=now,
         updated_at=now,
     )
-    job_store().create(job)
+    stores.jobs.create(job)
     metrics.add_metric(name="ImportsStarted", unit=MetricUnit.Count, value=1)
     expires_in = get_settings().upload_url_ttl_s
-    form = file_store().presigned_upload(
+    form = stores.files.presigned_upload(
         job.upload_key, prefix=paths.upload_prefix, max_bytes=settings.max_file_bytes, expires_in=expires_in
     )
     return CreateImportResponse(
@@ -61,27 +61,29 @@ def _check_mapping(request: CreateImportRequest, schema: Schema) -> None:
         raise BadRequestError(f"The mapping names unknown fields ({', '.join(unknown)}); the fields are: {known}.")
 
 
-def import_status(tenant_id: str, job_id: str) -> ImportStatus:
-    return status_of(job_store().require(tenant_id, job_id))
+def import_status(stores: Stores, tenant_id: str, job_id: str) -> ImportStatus:
+    return status_of(stores, stores.jobs.require(tenant_id, job_id))
 
 
 # The status's workbook links, and the phase that writes each.
 REPORTS = {"error": Phase.APPLY, "diff": Phase.PREVIEW, "rollback": Phase.ROLLBACK}
 
 
-def status_of(job: ImportJob) -> ImportStatus:
-    links = {name: report_link(job, phase)[0] for name, phase in REPORTS.items()}
+def status_of(stores: Stores, job: ImportJob) -> ImportStatus:
+    links = {name: report_link(stores, job, phase)[0] for name, phase in REPORTS.items()}
     return ImportStatus.of(job, {name: url for name, url in links.items() if url})
 
 
-def confirm(tenant_id: str, job_id: str, now: datetime) -> ImportStatus:
-    return status_of(confirm_import(tenant_id, job_id, now))
+def confirm(stores: Stores, tenant_id: str, job_id: str, now: datetime) -> ImportStatus:
+    return status_of(stores, confirm_import(stores, tenant_id, job_id, now))
 
 
-def cancel(tenant_id: str, job_id: str, now: datetime) -> ImportStatus:
-    return status_of(cancel_import(tenant_id, job_id, now))
+def cancel(stores: Stores, tenant_id: str, job_id: str, now: datetime) -> ImportStatus:
+    return status_of(stores, cancel_import(stores, tenant_id, job_id, now))
 
 
-def rollback(tenant_id: str, job_id: str, requested_by: str, now: datetime) -> tuple[ImportStatus, bool]:
-    job, started = request_rollback(tenant_id, job_id, requested_by, now)
-    return status_of(job), started
+def rollback(
+    stores: Stores, tenant_id: str, job_id: str, requested_by: str, now: datetime
+) -> tuple[ImportStatus, bool]:
+    job, started = request_rollback(stores, tenant_id, job_id, requested_by, now)
+    return status_of(stores, job), started

@@ -8,11 +8,11 @@ from datetime import datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from customer_bulk.dal import chunk_queue, file_store, job_store
 from customer_bulk.errors import ConflictError
 from customer_bulk.models.job import ChunkMessage, ImportJob, JobStatus, Phase
 from customer_bulk.observability import logger, metrics
 from customer_bulk.paths import JobPaths
+from customer_bulk.ports import Stores
 from customer_bulk.settings import get_settings
 
 # Attributes a new phase starts without: the previous phase's notice.
@@ -39,35 +39,35 @@ def chunk_messages(job: ImportJob, reverse: bool = False) -> list[ChunkMessage]:
     ]
 
 
-def _job(tenant_id: str, job_id: str) -> ImportJob:
-    return job_store().require(tenant_id, job_id)
+def _job(stores: Stores, tenant_id: str, job_id: str) -> ImportJob:
+    return stores.jobs.require(tenant_id, job_id)
 
 
-def confirm_import(tenant_id: str, job_id: str, now: datetime) -> ImportJob:
+def confirm_import(stores: Stores, tenant_id: str, job_id: str, now: datetime) -> ImportJob:
     """Apply exactly the previewed file with the previewed options. Rows whose customer changed since the preview
     are reported, not applied (logic.matching). A repeated request changes nothing."""
-    job = _job(tenant_id, job_id)
+    job = _job(stores, tenant_id, job_id)
     if _confirmed(job):
-        return _resend_if_running(job)
+        return _resend_if_running(stores, job)
     if job.status is not JobStatus.PREVIEWED:
         raise ConflictError(_not_previewed(job))
     if job.preview_expires_at is not None and now >= job.preview_expires_at:
-        expire_preview(job, now)
+        expire_preview(stores, job, now)
         raise ConflictError(
             f"The preview expired at {job.preview_expires_at:%Y-%m-%d %H:%M} UTC and can no longer be confirmed; "
             "import the file again."
         )
     try:
-        job = job_store().transition(
+        job = stores.jobs.transition(
             tenant_id, job_id, JobStatus.PROCESSING, (JobStatus.PREVIEWED,), now, remove=_NOTICE,
             phase=Phase.APPLY.value, confirmed_at=now.isoformat(),
         )  # fmt: skip
     except ConflictError:  # a concurrent confirm, cancel or expiry won
-        job = _job(tenant_id, job_id)
+        job = _job(stores, tenant_id, job_id)
         if _confirmed(job):
             return job
         raise ConflictError(_not_previewed(job)) from None
-    chunk_queue().send(chunk_messages(job))
+    stores.chunk_queue.send(chunk_messages(job))
     metrics.add_metric(name="PreviewsConfirmed", unit=MetricUnit.Count, value=1)
     return job
 
@@ -76,51 +76,53 @@ def _confirmed(job: ImportJob) -> bool:
     return job.confirmed_at is not None
 
 
-def _resend_if_running(job: ImportJob) -> ImportJob:
+def _resend_if_running(stores: Stores, job: ImportJob) -> ImportJob:
     """A repeated confirm or rollback while its phase runs: send the chunks the phase has not counted yet again, in
     case the first request stopped between changing the job and queueing them (duplicates are harmless: SQS drops
     them within five minutes, and a counted chunk is acknowledged without effect)."""
     if job.status is job.phase.running_status and job.phase is not Phase.PREVIEW:
-        chunk_queue().send(chunk_messages(job, reverse=job.phase is Phase.ROLLBACK))
+        stores.chunk_queue.send(chunk_messages(job, reverse=job.phase is Phase.ROLLBACK))
     return job
 
 
-def cancel_import(tenant_id: str, job_id: str, now: datetime) -> ImportJob:
+def cancel_import(stores: Stores, tenant_id: str, job_id: str, now: datetime) -> ImportJob:
     """Discard a preview (or an import whose file never came): nothing was written, so only its files go."""
-    job = _job(tenant_id, job_id)
+    job = _job(stores, tenant_id, job_id)
     if job.status is JobStatus.CANCELLED:
         return job
     if job.status not in (JobStatus.PREVIEWED, JobStatus.AWAITING_UPLOAD):
         raise ConflictError(_not_cancellable(job))
     try:
-        job = job_store().transition(
+        job = stores.jobs.transition(
             tenant_id, job_id, JobStatus.CANCELLED, (JobStatus.PREVIEWED, JobStatus.AWAITING_UPLOAD), now
         )
     except ConflictError:
-        job = _job(tenant_id, job_id)
+        job = _job(stores, tenant_id, job_id)
         if job.status is JobStatus.CANCELLED:
             return job
         raise ConflictError(_not_cancellable(job)) from None
-    _discard_files(job)
+    _discard_files(stores, job)
     metrics.add_metric(name="PreviewsCancelled", unit=MetricUnit.Count, value=1)
     return job
 
 
-def expire_preview(job: ImportJob, now: datetime) -> None:
+def expire_preview(stores: Stores, job: ImportJob, now: datetime) -> None:
     try:
-        expired = job_store().transition(job.tenant_id, job.job_id, JobStatus.EXPIRED, (JobStatus.PREVIEWED,), now)
+        expired = stores.jobs.transition(job.tenant_id, job.job_id, JobStatus.EXPIRED, (JobStatus.PREVIEWED,), now)
     except ConflictError:
         return  # confirmed or cancelled meanwhile
     logger.info("Preview expired", extra={"job_id": job.job_id})
-    _discard_files(expired)
+    _discard_files(stores, expired)
 
 
-def request_rollback(tenant_id: str, job_id: str, requested_by: str, now: datetime) -> tuple[ImportJob, bool]:
+def request_rollback(
+    stores: Stores, tenant_id: str, job_id: str, requested_by: str, now: datetime
+) -> tuple[ImportJob, bool]:
     """(the job, whether this call started a rollback). Rolling back again changes nothing, unless the last run
     failed or could not process some customers: then it runs again (restored customers stay restored)."""
-    job = _job(tenant_id, job_id)
+    job = _job(stores, tenant_id, job_id)
     if job.status is JobStatus.ROLLING_BACK or (job.status is JobStatus.ROLLED_BACK and not _unfinished(job)):
-        return _resend_if_running(job), False
+        return _resend_if_running(stores, job), False
     if job.phase is Phase.APPLY:
         if job.status not in (JobStatus.COMPLETED, JobStatus.FAILED):
             raise ConflictError(_nothing_to_undo(job))
@@ -130,27 +132,27 @@ def request_rollback(tenant_id: str, job_id: str, requested_by: str, now: dateti
         raise ConflictError(_nothing_to_undo(job))
     if job.undo_until is None:
         raise ConflictError("This import cannot be rolled back: its previous values were not kept.")
-    if now >= job.undo_until or _before_images_missing(job):
+    if now >= job.undo_until or _before_images_missing(stores, job):
         raise ConflictError(
             f"This import can no longer be rolled back: its previous values were kept for "
             f"{job.settings.undo_retention_days} days, until {job.undo_until:%Y-%m-%d %H:%M} UTC."
         )
     try:
-        job = job_store().start_rollback(
+        job = stores.jobs.start_rollback(
             tenant_id, job_id, job.status, job.rollback_runs + 1, requested_by, now, remove=_NOTICE
         )
     except ConflictError:  # a concurrent request started it
-        return _job(tenant_id, job_id), False
-    chunk_queue().send(chunk_messages(job, reverse=True))
+        return _job(stores, tenant_id, job_id), False
+    stores.chunk_queue.send(chunk_messages(job, reverse=True))
     logger.info("Rollback started", extra={"job_id": job_id, "run": job.rollback_runs, "chunks": job.chunks_total})
     metrics.add_metric(name="RollbacksStarted", unit=MetricUnit.Count, value=1)
     return job, True
 
 
-def _before_images_missing(job: ImportJob) -> bool:
+def _before_images_missing(stores: Stores, job: ImportJob) -> bool:
     """Whether a chunk that was applied has lost its recorded before-images (expired, or never kept)."""
     paths = JobPaths(job.tenant_id, job.job_id)
-    kept = set(file_store().keys_under(paths.decisions(Phase.APPLY)))
+    kept = set(stores.files.keys_under(paths.decisions(Phase.APPLY)))
     return any(paths.decision(number) not in kept for number in job.chunks(Phase.APPLY).done)
 
 
@@ -159,10 +161,10 @@ def _unfinished(job: ImportJob) -> bool:
     return job.phase is Phase.ROLLBACK and job.rollback_counts.not_processed > 0
 
 
-def _discard_files(job: ImportJob) -> None:
+def _discard_files(stores: Stores, job: ImportJob) -> None:
     """The upload and what the preview made of it; the diff workbook stays until its link expires."""
     paths = JobPaths(job.tenant_id, job.job_id)
-    files = file_store()
+    files = stores.files
     prefixes = (paths.upload_prefix, paths.chunks, paths.decisions(Phase.PREVIEW))
     files.delete_keys([key for prefix in prefixes for key in files.keys_under(prefix)])
 

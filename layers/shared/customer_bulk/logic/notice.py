@@ -8,12 +8,12 @@ from email.utils import formatdate, make_msgid
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from customer_bulk.dal import job_store, mailer
 from customer_bulk.errors import MailRefused
 from customer_bulk.masking import mask_text
 from customer_bulk.models.job import Counts, JobStatus, RollbackCounts
 from customer_bulk.models.notice import Notice
 from customer_bulk.observability import logger, metrics
+from customer_bulk.ports import Stores
 from customer_bulk.settings import get_settings
 
 JOB_HEADER = "X-Customer-Bulk-Job"
@@ -40,16 +40,16 @@ def render(notice: Notice) -> RenderedNotice:
     return _finished(notice)
 
 
-def deliver_notice(notice: Notice, now: datetime) -> str:
+def deliver_notice(stores: Stores, notice: Notice, now: datetime) -> str:
     """Send the notice exactly once per phase run: the state machine retries this task, and a retry after the
     mail went out (a timeout, a failed write of the message id) must not mail the admin twice."""
-    jobs = job_store()
+    jobs = stores.jobs
     earlier = jobs.claim_notice(notice.tenant_id, notice.job_id, notice.kind, notice.once_key, now)
     if earlier is not None:
         logger.info("Notice already sent", extra={"job_id": notice.job_id, "notice": notice.once_key})
         return earlier
     try:
-        message_id = send_notice(notice)
+        message_id = send_notice(stores, notice)
     except MailRefused as refused:
         logger.error(
             "Notice refused by the mail service", extra={"job_id": notice.job_id, "reason": mask_text(str(refused))}
@@ -63,7 +63,7 @@ def deliver_notice(notice: Notice, now: datetime) -> str:
     return message_id
 
 
-def send_notice(notice: Notice) -> str:
+def send_notice(stores: Stores, notice: Notice) -> str:
     rendered = render(notice)
     message = EmailMessage()
     message["Subject"] = rendered.subject
@@ -74,7 +74,7 @@ def send_notice(notice: Notice) -> str:
     message[JOB_HEADER] = notice.job_id
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
-    message_id = mailer().send_raw(get_settings().sender_email, notice.to, message.as_bytes())
+    message_id = stores.mailer.send_raw(get_settings().sender_email, notice.to, message.as_bytes())
     metrics.add_metric(name="NoticesSent", unit=MetricUnit.Count, value=1)
     return message_id
 

@@ -2,20 +2,22 @@
 
 from collections.abc import Iterator
 
-from customer_bulk.dal import file_store
 from customer_bulk.logic.records import recorded
 from customer_bulk.models.decisions import RowOutcome, Status
 from customer_bulk.models.job import ImportJob, Phase
 from customer_bulk.paths import JobPaths
+from customer_bulk.ports import Stores
 
 NOT_PROCESSED = "Not processed: this part of the file failed repeatedly; import these rows again"
 STALLED = "Not processed: the import stopped making progress before reaching this row; import these rows again"
 
 
-def rows_with_outcomes(job: ImportJob, stalled: set[int], phase: Phase) -> Iterator[tuple[int, list[str], RowOutcome]]:
+def rows_with_outcomes(
+    stores: Stores, job: ImportJob, stalled: set[int], phase: Phase
+) -> Iterator[tuple[int, list[str], RowOutcome]]:
     """(row number, cells as uploaded, outcome) of every row of the file, in file order."""
     paths = JobPaths(job.tenant_id, job.job_id)
-    files = file_store()
+    files = stores.files
     failed = job.chunks(phase).failed
     for number in range(job.chunks_total):
         records = files.read_json_lines(paths.chunk(number))
@@ -24,7 +26,7 @@ def rows_with_outcomes(job: ImportJob, stalled: set[int], phase: Phase) -> Itera
             for record in records:
                 yield record["r"], record["v"], RowOutcome(record["r"], Status.NOT_PROCESSED, errors=[reason])
             continue
-        decision = recorded(job, number, phase)
+        decision = recorded(stores, job, number, phase)
         outcomes = {outcome.row: outcome for outcome in decision.outcomes} if decision else {}
         for record in records:
             outcome = outcomes.get(record["r"]) or RowOutcome(record["r"], Status.NOT_PROCESSED, errors=[STALLED])

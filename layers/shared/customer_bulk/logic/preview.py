@@ -8,12 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from customer_bulk.dal import file_store
 from customer_bulk.logic.notice import preview_lines
 from customer_bulk.logic.outcomes import rows_with_outcomes
 from customer_bulk.models.decisions import RowOutcome, Status
 from customer_bulk.models.job import Counts, ImportJob, Phase
 from customer_bulk.normalize import yes_no
+from customer_bulk.ports import Stores
 from customer_bulk.schema import Schema, schema_for
 from customer_bulk.spreadsheet.writer import XLSX, SafeWorkbook
 
@@ -37,7 +37,9 @@ _DERIVED_FROM = {
 FIXED_COLUMNS = ("Row", "Status")
 
 
-def write_diff_report(job: ImportJob, key: str, stalled: set[int], counts: Counts, expires_at: datetime) -> None:
+def write_diff_report(
+    stores: Stores, job: ImportJob, key: str, stalled: set[int], counts: Counts, expires_at: datetime
+) -> None:
     headers = [header or f"Column {index + 1}" for index, header in enumerate(job.headers)]
     schema = schema_for(job.settings, job.options.type)
     columns = _columns_of_fields(job.fields)
@@ -45,7 +47,7 @@ def write_diff_report(job: ImportJob, key: str, stalled: set[int], counts: Count
         path = Path(scratch) / "diff.xlsx"
         with SafeWorkbook(path) as book:
             sheet = book.add_sheet("Changes", [*FIXED_COLUMNS, *headers, "Details"])
-            for row, cells, outcome in rows_with_outcomes(job, stalled, Phase.PREVIEW):
+            for row, cells, outcome in rows_with_outcomes(stores, job, stalled, Phase.PREVIEW):
                 padded: list[Any] = [*cells, *[""] * (len(headers) - len(cells))][: len(headers)]
                 fill = ROW_FILLS.get(outcome.status)
                 fills: list[str | None] = [fill] * (len(FIXED_COLUMNS) + len(headers) + 1)
@@ -61,7 +63,7 @@ def write_diff_report(job: ImportJob, key: str, stalled: set[int], counts: Count
                 sheet.write_filled_row([row, STATUS_LABELS[outcome.status], *padded, details], fills, comments)
             sheet.finish()
             _summary(book, job.rows_total, counts, expires_at)
-        file_store().put_file(key, path, XLSX)
+        stores.files.put_file(key, path, XLSX)
 
 
 def _columns_of_fields(fields: Sequence[str | None]) -> dict[str, list[int]]:

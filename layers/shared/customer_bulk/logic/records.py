@@ -7,20 +7,21 @@ undo restores (docs/adr/0007).
 
 from collections.abc import Callable
 
-from customer_bulk.dal import file_store
 from customer_bulk.models.decisions import ChunkDecision
 from customer_bulk.models.job import ImportJob, Phase
 from customer_bulk.observability import logger
 from customer_bulk.paths import JobPaths
+from customer_bulk.ports import Stores
 
 
-def recorded(job: ImportJob, chunk: int, phase: Phase) -> ChunkDecision | None:
+def recorded(stores: Stores, job: ImportJob, chunk: int, phase: Phase) -> ChunkDecision | None:
     """The chunk's recorded decision in the phase's latest run, or None when it was never decided."""
-    data = file_store().get_json(_key(job, chunk, phase))
+    data = stores.files.get_json(_key(job, chunk, phase))
     return ChunkDecision.from_json(data) if data is not None else None
 
 
 def decided_once(
+    stores: Stores,
     job: ImportJob,
     chunk: int,
     phase: Phase,
@@ -28,12 +29,12 @@ def decided_once(
     tags: dict[str, str] | None = None,
 ) -> ChunkDecision:
     """The recorded decision when there is one, else ``decide()``'s, recorded (with ``tags``) before it is used."""
-    decision = recorded(job, chunk, phase)
+    decision = recorded(stores, job, chunk, phase)
     if decision is not None:
         logger.info("Replaying a recorded chunk decision", extra={"job_id": job.job_id, "chunk": chunk})
         return decision
     decision = decide()
-    file_store().put_json(_key(job, chunk, phase), decision.to_json(), tags)
+    stores.files.put_json(_key(job, chunk, phase), decision.to_json(), tags)
     return decision
 
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from customer_bulk.dal import file_store, import_workflow, job_store
 from customer_bulk.logic.links import file_link
 from customer_bulk.logic.outcomes import rows_with_outcomes
 from customer_bulk.logic.preview import write_diff_report
@@ -27,6 +26,7 @@ from customer_bulk.models.job import Counts, ImportJob, JobStatus, Phase
 from customer_bulk.models.notice import Notice
 from customer_bulk.observability import logger, metrics
 from customer_bulk.paths import JobPaths
+from customer_bulk.ports import Stores
 from customer_bulk.report_names import diff_report_name, error_report_name, rollback_report_name
 from customer_bulk.schema import REPORT_COLUMNS
 from customer_bulk.settings import get_settings
@@ -40,20 +40,20 @@ def execution_name(job_id: str, phase: Phase, run: int = 0) -> str:
     return job_id if phase is Phase.APPLY else f"{job_id}-{phase.value}-{run}"
 
 
-def start_report(job: ImportJob) -> None:
+def start_report(stores: Stores, job: ImportJob) -> None:
     """Report the job's current phase (and run) as it ends."""
-    import_workflow().start(
+    stores.import_workflow.start(
         execution_name(job.job_id, job.phase, job.run),
         {"tenant_id": job.tenant_id, "job_id": job.job_id, "phase": job.phase.value},
     )
 
 
-def build_report(tenant_id: str, job_id: str, now: datetime, phase: Phase = Phase.APPLY) -> Notice:
-    jobs = job_store()
+def build_report(stores: Stores, tenant_id: str, job_id: str, now: datetime, phase: Phase = Phase.APPLY) -> Notice:
+    jobs = stores.jobs
     job = jobs.require(tenant_id, job_id)
     if job.phase is phase and job.status is phase.running_status:
         finish = {Phase.APPLY: _finish, Phase.PREVIEW: _finish_preview, Phase.ROLLBACK: _finish_rollback}[phase]
-        job = finish(job, now)
+        job = finish(stores, job, now)
     elif job.status in (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING):
         job = jobs.transition(
             tenant_id,
@@ -64,12 +64,14 @@ def build_report(tenant_id: str, job_id: str, now: datetime, phase: Phase = Phas
             error_code="stalled",
             error="The file could not be split into parts because of an internal error. Please upload it again.",
         )
-    return notice_of(job, phase)
+    return notice_of(stores, job, phase)
 
 
-def fail_job(tenant_id: str, job_id: str, cause: str, now: datetime, phase: Phase = Phase.APPLY) -> Notice:
+def fail_job(
+    stores: Stores, tenant_id: str, job_id: str, cause: str, now: datetime, phase: Phase = Phase.APPLY
+) -> Notice:
     """The state machine's catch: end the job as failed with a reason, unless it already ended."""
-    jobs = job_store()
+    jobs = stores.jobs
     job = jobs.require(tenant_id, job_id)
     # Only the phase that failed: a later phase may have started meanwhile (a rollback while the notice retried).
     before_split = job.status in (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING)
@@ -86,10 +88,10 @@ def fail_job(tenant_id: str, job_id: str, cause: str, now: datetime, phase: Phas
         if phase is Phase.APPLY:  # what was applied can be rolled back
             fields["undo_until"] = _undo_until(job).isoformat()
         job = jobs.transition(tenant_id, job_id, JobStatus.FAILED, _ACTIVE, now, **fields)
-    return notice_of(job, phase)
+    return notice_of(stores, job, phase)
 
 
-def report_link(job: ImportJob, phase: Phase) -> tuple[str | None, str]:
+def report_link(stores: Stores, job: ImportJob, phase: Phase) -> tuple[str | None, str]:
     """(link, or None when there is none; file name) of the workbook a phase of the job wrote."""
     key, name, written_at = {
         Phase.APPLY: (job.error_report_key, error_report_name(job.file_name), job.finished_at),
@@ -98,13 +100,13 @@ def report_link(job: ImportJob, phase: Phase) -> tuple[str | None, str]:
     }[phase]
     if not key:
         return None, name
-    return file_link(job.api_url, job.tenant_id, key, name, written_at or job.updated_at), name
+    return file_link(stores, job.api_url, job.tenant_id, key, name, written_at or job.updated_at), name
 
 
-def notice_of(job: ImportJob, phase: Phase = Phase.APPLY) -> Notice:
+def notice_of(stores: Stores, job: ImportJob, phase: Phase = Phase.APPLY) -> Notice:
     metrics.add_metric(name=f"Imports{job.status.value.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
     settings = get_settings()
-    url, report_name = report_link(job, phase)
+    url, report_name = report_link(stores, job, phase)
     return Notice(
         kind={Phase.APPLY: "import", Phase.PREVIEW: "preview", Phase.ROLLBACK: "rollback"}[phase],
         run=job.run_of(phase),
@@ -134,27 +136,29 @@ def _missing(job: ImportJob) -> list[int]:
     return missing
 
 
-def _close_rows(job: ImportJob, phase: Phase, counts: Counts) -> tuple[set[int], Counts, dict[str, Any]]:
+def _close_rows(
+    stores: Stores, job: ImportJob, phase: Phase, counts: Counts
+) -> tuple[set[int], Counts, dict[str, Any]]:
     """(chunks that never finished, the counts with their rows as not processed, the job fields that say so)."""
     missing = _missing(job)
     fields: dict[str, Any] = {}
     if missing:
         paths = JobPaths(job.tenant_id, job.job_id)
-        unprocessed = sum(len(file_store().read_json_lines(paths.chunk(number))) for number in missing)
+        unprocessed = sum(len(stores.files.read_json_lines(paths.chunk(number))) for number in missing)
         counts = counts.model_copy(update={"not_processed": counts.not_processed + unprocessed})
         fields["count"] = (phase, "not_processed", counts.not_processed)
         fields["notes"] = [*job.notes, f"{unprocessed:,} rows were not processed: the import stopped making progress."]
     return set(missing), counts, fields
 
 
-def _finish(job: ImportJob, now: datetime) -> ImportJob:
-    missing, counts, fields = _close_rows(job, Phase.APPLY, job.counts)
+def _finish(stores: Stores, job: ImportJob, now: datetime) -> ImportJob:
+    missing, counts, fields = _close_rows(stores, job, Phase.APPLY, job.counts)
     if counts.invalid or counts.not_processed or counts.warnings or counts.stale:
         key = JobPaths(job.tenant_id, job.job_id).report(error_report_name(job.file_name))
-        _write_error_report(job, key, missing)
+        _write_error_report(stores, job, key, missing)
         fields["error_report_key"] = key
     fields["undo_until"] = _undo_until(job).isoformat()
-    return job_store().transition(
+    return stores.jobs.transition(
         job.tenant_id, job.job_id, JobStatus.COMPLETED, (JobStatus.PROCESSING,), now, **fields
     )
 
@@ -164,36 +168,36 @@ def _undo_until(job: ImportJob) -> datetime:
     return (job.confirmed_at or job.created_at) + timedelta(days=job.settings.undo_retention_days)
 
 
-def _finish_preview(job: ImportJob, now: datetime) -> ImportJob:
-    missing, counts, fields = _close_rows(job, Phase.PREVIEW, job.preview_counts)
+def _finish_preview(stores: Stores, job: ImportJob, now: datetime) -> ImportJob:
+    missing, counts, fields = _close_rows(stores, job, Phase.PREVIEW, job.preview_counts)
     expires_at = now + timedelta(hours=job.settings.preview_hours)
     key = JobPaths(job.tenant_id, job.job_id).report(diff_report_name(job.file_name))
-    write_diff_report(job, key, missing, counts, expires_at)
-    return job_store().transition(
+    write_diff_report(stores, job, key, missing, counts, expires_at)
+    return stores.jobs.transition(
         job.tenant_id, job.job_id, JobStatus.PREVIEWED, (JobStatus.PROCESSING,), now, diff_report_key=key,
         previewed_at=now.isoformat(), preview_expires_at=expires_at.isoformat(), **fields,
     )  # fmt: skip
 
 
-def _finish_rollback(job: ImportJob, now: datetime) -> ImportJob:
+def _finish_rollback(stores: Stores, job: ImportJob, now: datetime) -> ImportJob:
     missing = _missing(job)
     fields: dict[str, Any] = {}
     counts = job.rollback_counts
     if missing:
-        unprocessed = sum(len(customers_in(job, number)) for number in missing)
+        unprocessed = sum(len(customers_in(stores, job, number)) for number in missing)
         counts = counts.model_copy(update={"not_processed": counts.not_processed + unprocessed})
         fields["count"] = (Phase.ROLLBACK, "not_processed", counts.not_processed)
     if counts.left_alone or counts.not_processed:
         key = JobPaths(job.tenant_id, job.job_id).report(rollback_report_name(job.file_name))
-        write_rollback_report(job, key, set(missing))
+        write_rollback_report(stores, job, key, set(missing))
         fields["rollback_report_key"] = key
-    return job_store().transition(
+    return stores.jobs.transition(
         job.tenant_id, job.job_id, JobStatus.ROLLED_BACK, (JobStatus.ROLLING_BACK,), now,
         rolled_back_at=now.isoformat(), **fields,
     )  # fmt: skip
 
 
-def _write_error_report(job: ImportJob, key: str, stalled: set[int]) -> None:
+def _write_error_report(stores: Stores, job: ImportJob, key: str, stalled: set[int]) -> None:
     """Invalid rows exactly as uploaded plus an Error column (re-importable as is), and a sheet of warnings."""
     headers = [header or f"Column {index + 1}" for index, header in enumerate(job.headers)]
     with tempfile.TemporaryDirectory() as scratch:
@@ -201,7 +205,7 @@ def _write_error_report(job: ImportJob, key: str, stalled: set[int]) -> None:
         with SafeWorkbook(path) as book:
             invalid = book.add_sheet("Invalid rows", [*headers, REPORT_COLUMNS[0]])
             warned = book.add_sheet("Warnings", ["Row", *headers, REPORT_COLUMNS[1]])
-            for row, cells, outcome in rows_with_outcomes(job, stalled, Phase.APPLY):
+            for row, cells, outcome in rows_with_outcomes(stores, job, stalled, Phase.APPLY):
                 padded = [*cells, *[""] * (len(headers) - len(cells))][: len(headers)]
                 if outcome.status in (Status.INVALID, Status.NOT_PROCESSED, Status.STALE):
                     invalid.write_row([*padded, _row_message(row, outcome.errors)], book.error)
@@ -209,7 +213,7 @@ def _write_error_report(job: ImportJob, key: str, stalled: set[int]) -> None:
                     warned.write_row([row, *padded, "; ".join(outcome.warnings)], book.warning)
             invalid.finish()
             warned.finish()
-        file_store().put_file(key, path, XLSX)
+        stores.files.put_file(key, path, XLSX)
 
 
 def _row_message(row: int, errors: list[str]) -> str:

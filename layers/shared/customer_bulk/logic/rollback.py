@@ -25,10 +25,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from customer_bulk.dal import customer_store, file_store
 from customer_bulk.logic.records import decided_once, recorded
 from customer_bulk.models.decisions import ChunkDecision, RowOutcome, Status
 from customer_bulk.models.job import ImportJob, Phase, RollbackCounts
+from customer_bulk.ports import Stores
 from customer_bulk.schema import schema_for
 from customer_bulk.spreadsheet.writer import XLSX, SafeWorkbook
 from customer_bulk.storage_layout import CUSTOMER, Item, customer_fields
@@ -48,15 +48,15 @@ class TouchedCustomer:
     created: bool
 
 
-def rollback_chunk(job: ImportJob, chunk: int, now: datetime) -> RollbackCounts:
-    decision = decided_once(job, chunk, Phase.ROLLBACK, lambda: _decide(job, chunk, now))
-    customer_store().write(decision.puts, decision.deletes)
+def rollback_chunk(stores: Stores, job: ImportJob, chunk: int, now: datetime) -> RollbackCounts:
+    decision = decided_once(stores, job, chunk, Phase.ROLLBACK, lambda: _decide(stores, job, chunk, now))
+    stores.customers.write(decision.puts, decision.deletes)
     return _counts(decision.outcomes)
 
 
-def customers_in(job: ImportJob, chunk: int) -> list[TouchedCustomer]:
+def customers_in(stores: Stores, job: ImportJob, chunk: int) -> list[TouchedCustomer]:
     """The customers an applied chunk created or changed (none when it never got to write)."""
-    applied = recorded(job, chunk, Phase.APPLY)
+    applied = recorded(stores, job, chunk, Phase.APPLY)
     return _touched(applied) if applied else []
 
 
@@ -68,14 +68,14 @@ def _touched(applied: ChunkDecision) -> list[TouchedCustomer]:
     ]
 
 
-def _decide(job: ImportJob, chunk: int, now: datetime) -> ChunkDecision:
-    applied = recorded(job, chunk, Phase.APPLY)
+def _decide(stores: Stores, job: ImportJob, chunk: int, now: datetime) -> ChunkDecision:
+    applied = recorded(stores, job, chunk, Phase.APPLY)
     if applied is None:  # the chunk never decided anything, so it wrote nothing
         return ChunkDecision(outcomes=[], puts=[], deletes=[], before={})
     before = applied.before
     after: dict[str, Item | None] = dict.fromkeys(applied.deletes)
     after.update({item["pk"]: item for item in applied.puts})
-    current = customer_store().get_many(before)
+    current = stores.customers.get_many(before)
     touched = {customer.customer_id: customer for customer in _touched(applied)}
     labels = {spec.name: spec.header for spec in schema_for(job.settings, job.options.type).fields}
 
@@ -194,23 +194,23 @@ def _counts(outcomes: list[RowOutcome]) -> RollbackCounts:
 REPORT_HEADERS = ("Row", "Customer ID", "Email", "Phone", "Why")
 
 
-def write_rollback_report(job: ImportJob, key: str, stalled: set[int]) -> None:
+def write_rollback_report(stores: Stores, job: ImportJob, key: str, stalled: set[int]) -> None:
     """The customers the rollback left alone (changed since the import) or could not process, with why."""
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "rollback.xlsx"
         with SafeWorkbook(path) as book:
             sheet = book.add_sheet("Left alone", REPORT_HEADERS, widths=(8, 28, 30, 16, 80))
-            for values in _not_restored(job, stalled):
+            for values in _not_restored(stores, job, stalled):
                 sheet.write_row(values, book.error)
             sheet.finish()
-        file_store().put_file(key, path, XLSX)
+        stores.files.put_file(key, path, XLSX)
 
 
-def _not_restored(job: ImportJob, stalled: set[int]) -> Iterator[list[Any]]:
+def _not_restored(stores: Stores, job: ImportJob, stalled: set[int]) -> Iterator[list[Any]]:
     """Row, customer id, email and phone (as the import left them, to find the customer) and why, chunk by chunk."""
     failed = job.chunks(Phase.ROLLBACK).failed | stalled
     for number in range(job.chunks_total):
-        applied = recorded(job, number, Phase.APPLY)
+        applied = recorded(stores, job, number, Phase.APPLY)
         if applied is None:
             continue
         keys = {
@@ -222,7 +222,7 @@ def _not_restored(job: ImportJob, stalled: set[int]) -> Iterator[list[Any]]:
             reasons = {customer.customer_id: NOT_PROCESSED for customer in _touched(applied)}
             rows = {customer.customer_id: customer.row for customer in _touched(applied)}
         else:
-            rolled_back = recorded(job, number, Phase.ROLLBACK)
+            rolled_back = recorded(stores, job, number, Phase.ROLLBACK)
             outcomes = rolled_back.outcomes if rolled_back else []
             left_alone = [outcome for outcome in outcomes if outcome.status == LEFT_ALONE and outcome.customer_id]
             reasons = {str(outcome.customer_id): "; ".join(outcome.errors) for outcome in left_alone}

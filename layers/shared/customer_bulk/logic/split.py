@@ -14,7 +14,6 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from customer_bulk.dal import chunk_queue, file_store, job_store
 from customer_bulk.errors import ConflictError, FileRejected
 from customer_bulk.logic.job_actions import chunk_messages
 from customer_bulk.logic.report import start_report
@@ -22,6 +21,7 @@ from customer_bulk.models.job import ChunkMessage, ImportJob, ImportOptions, Imp
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.observability import logger, metrics
 from customer_bulk.paths import JobPaths, parse_upload_key
+from customer_bulk.ports import Stores
 from customer_bulk.schema import BALANCE_SCHEMA, DEFAULT_SCHEMA, HeaderMapping, headers_signature, schema_for
 from customer_bulk.settings import get_settings
 from customer_bulk.spreadsheet.isolated import open_table_isolated
@@ -38,20 +38,20 @@ class SplitResult:
     chunks: list[ChunkMessage] = field(default_factory=list)
 
 
-def split_upload(key: str, size: int, now: datetime) -> None:
+def split_upload(stores: Stores, key: str, size: int, now: datetime) -> None:
     parsed = parse_upload_key(key)
     if parsed is None:
         logger.warning("Ignoring an object that is not an import upload", extra={"key_prefix": key[:40]})
         return
     tenant_id, job_id = parsed
-    jobs = job_store()
+    jobs = stores.jobs
     job = jobs.get(tenant_id, job_id)
     if job is None:
         logger.warning("Ignoring an upload for an unknown job", extra={"job_id": job_id})
         return
     if job.status is JobStatus.PROCESSING:
         # A redelivered upload event after the chunks were recorded: re-send them (deduplicated downstream).
-        chunk_queue().send(chunk_messages(job))
+        stores.chunk_queue.send(chunk_messages(job))
         return
     try:
         job = jobs.transition(
@@ -72,16 +72,16 @@ def split_upload(key: str, size: int, now: datetime) -> None:
         check_size(size, job.settings)
         with tempfile.TemporaryDirectory() as scratch:
             local = Path(scratch) / "upload"
-            file_store().download(key, local)
+            stores.files.download(key, local)
             table = read_upload(local, job.file_name, job.settings, job.options)
             try:
-                mapping = _map_columns(table, job, now)
+                mapping = _map_columns(stores, table, job, now)
                 _check_mapping(table, mapping, job)
-                result = _write_chunks(table, mapping, job, paths, written)
+                result = _write_chunks(stores, table, mapping, job, paths, written)
             finally:
                 table.close()  # a file refused before its last row must not leave its reader running
     except FileRejected as rejection:
-        file_store().delete_keys(written)
+        stores.files.delete_keys(written)
         job = jobs.transition(
             tenant_id,
             job_id,
@@ -93,7 +93,7 @@ def split_upload(key: str, size: int, now: datetime) -> None:
         )
         logger.info("File rejected", extra={"job_id": job_id, "code": rejection.code})
         metrics.add_metric(name="FilesRejected", unit=MetricUnit.Count, value=1)
-        start_report(job)
+        start_report(stores, job)
         return
 
     job = jobs.transition(
@@ -110,7 +110,7 @@ def split_upload(key: str, size: int, now: datetime) -> None:
         fields=mapping.fields,
         notes=mapping.notes,
     )
-    chunk_queue().send(result.chunks)
+    stores.chunk_queue.send(result.chunks)
     logger.info("File split", extra={"job_id": job_id, "rows": result.rows_total, "chunks": len(result.chunks)})
     metrics.add_metric(name="RowsUploaded", unit=MetricUnit.Count, value=result.rows_total)
 
@@ -158,15 +158,15 @@ def _no_data(table: Table) -> FileRejected:
     return FileRejected("no_data", f"The file has a header row (row {table.header_row}) but no customers below it.")
 
 
-def _map_columns(table: Table, job: ImportJob, now: datetime) -> HeaderMapping:
+def _map_columns(stores: Stores, table: Table, job: ImportJob, now: datetime) -> HeaderMapping:
     """The admin's explicit mapping, else the one remembered for these headers, else the guess from aliases."""
     schema = schema_for(job.settings, job.options.type)
     signature = headers_signature(table.headers)
     explicit = job.options.mapping
-    remembered = None if explicit else job_store().remembered_mapping(job.tenant_id, signature)
+    remembered = None if explicit else stores.jobs.remembered_mapping(job.tenant_id, signature)
     mapping = schema.map_headers(table.headers, explicit or remembered)
     if explicit:
-        job_store().remember_mapping(
+        stores.jobs.remember_mapping(
             job.tenant_id, signature, dict(zip(table.headers, mapping.fields, strict=True)), now
         )
     elif remembered:
@@ -205,7 +205,7 @@ def _check_mapping(table: Table, mapping: HeaderMapping, job: ImportJob) -> None
 
 
 def _write_chunks(
-    table: Table, mapping: HeaderMapping, job: ImportJob, paths: JobPaths, written: list[str]
+    stores: Stores, table: Table, mapping: HeaderMapping, job: ImportJob, paths: JobPaths, written: list[str]
 ) -> SplitResult:
     chunk_rows = get_settings().chunk_rows
     limit = job.settings.max_rows
@@ -217,7 +217,7 @@ def _write_chunks(
     def flush() -> None:
         number = len(result.chunks)
         key = paths.chunk(number)
-        file_store().put_json_lines(key, buffer)
+        stores.files.put_json_lines(key, buffer)
         written.append(key)
         result.chunks.append(
             ChunkMessage(
@@ -270,14 +270,14 @@ def _chunk_record(
     return record
 
 
-def abandon_upload(key: str) -> None:
+def abandon_upload(stores: Stores, key: str) -> None:
     """The splitter kept failing on this upload: finalise its job (failed, with a notice) instead of letting it hang."""
     parsed = parse_upload_key(key)
     if parsed is None:
         return
     tenant_id, job_id = parsed
-    job = job_store().get(tenant_id, job_id)
+    job = stores.jobs.get(tenant_id, job_id)
     if job is not None and job.status in (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING):
         logger.error("Upload could not be split", extra={"job_id": job_id})
         metrics.add_metric(name="UploadsDeadLettered", unit=MetricUnit.Count, value=1)
-        start_report(job)
+        start_report(stores, job)

@@ -9,6 +9,7 @@ from customer_bulk.logic.tenants import tenant_settings
 from customer_bulk.models.job import ImportType
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.normalize import NO_WORD, YES_WORD
+from customer_bulk.ports import Stores
 from customer_bulk.schema import FieldSpec, Kind, schema_for
 from customer_bulk.spreadsheet.writer import CSV, MAX_COLUMN_WIDTH, XLSX, SafeCsv, SafeWorkbook
 
@@ -38,7 +39,9 @@ def template_columns(settings: TenantSettings, import_type: ImportType = ImportT
     return list(schema_for(settings, import_type).template_fields)
 
 
-def build_template(tenant_id: str, file_format: str, import_type: str = "customers") -> tuple[bytes, str, str]:
+def build_template(
+    stores: Stores, tenant_id: str, file_format: str, import_type: str = "customers"
+) -> tuple[bytes, str, str]:
     """(content, content type, file name) of the tenant's template in ``xlsx`` or ``csv``, for customers or for
     opening balances."""
     try:
@@ -47,7 +50,7 @@ def build_template(tenant_id: str, file_format: str, import_type: str = "custome
         raise BadRequestError(f'Unknown import type "{import_type}": use customers or opening_balance.') from None
     if file_format not in ("xlsx", "csv"):
         raise BadRequestError(f'Unknown template format "{file_format}": use xlsx or csv.')
-    settings = tenant_settings(tenant_id)
+    settings = tenant_settings(stores, tenant_id)
     columns = template_columns(settings, kind)
     example = [_example(spec, settings) for spec in columns]
     stem = "opening-balance-template" if kind is ImportType.OPENING_BALANCE else "customers-template"

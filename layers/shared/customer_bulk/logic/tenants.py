@@ -8,9 +8,9 @@ one field never resets another and two admins never overwrite each other unseen.
 
 from typing import Any
 
-from customer_bulk.dal import job_store
 from customer_bulk.errors import BadRequestError, ConflictError, PreconditionFailed
 from customer_bulk.models.tenant import TenantSettings
+from customer_bulk.ports import Stores
 from customer_bulk.settings import Settings, get_settings
 
 # Tenant setting -> (the deployment's ceiling in Settings, the template parameter that sets it, its unit).
@@ -38,28 +38,28 @@ def within_ceilings(settings: TenantSettings, deployment: Settings) -> TenantSet
     return settings.model_copy(update=lowered) if lowered else settings
 
 
-def tenant_settings(tenant_id: str) -> TenantSettings:
-    return within_ceilings(job_store().tenant_settings(tenant_id), get_settings())
+def tenant_settings(stores: Stores, tenant_id: str) -> TenantSettings:
+    return within_ceilings(stores.jobs.tenant_settings(tenant_id), get_settings())
 
 
-def settings_with_etag(tenant_id: str) -> tuple[TenantSettings, str]:
-    stored, revision = job_store().tenant_settings_revision(tenant_id)
+def settings_with_etag(stores: Stores, tenant_id: str) -> tuple[TenantSettings, str]:
+    stored, revision = stores.jobs.tenant_settings_revision(tenant_id)
     return within_ceilings(stored, get_settings()), etag(revision)
 
 
 def replace_tenant_settings(
-    tenant_id: str, settings: TenantSettings, if_match: str | None = None
+    stores: Stores, tenant_id: str, settings: TenantSettings, if_match: str | None = None
 ) -> tuple[TenantSettings, str]:
     """PUT: every field as sent (unsent ones take their defaults). Takes effect for the next import; a running job
     keeps the snapshot it started with."""
-    return _store(tenant_id, lambda _: settings, if_match)
+    return _store(stores, tenant_id, lambda _: settings, if_match)
 
 
 def update_tenant_settings(
-    tenant_id: str, changes: dict[str, Any], if_match: str | None = None
+    stores: Stores, tenant_id: str, changes: dict[str, Any], if_match: str | None = None
 ) -> tuple[TenantSettings, str]:
     """PATCH: a JSON merge patch (RFC 7396) over the current settings; ``null`` resets a field to its default."""
-    return _store(tenant_id, lambda current: _merged(current, changes), if_match)
+    return _store(stores, tenant_id, lambda current: _merged(current, changes), if_match)
 
 
 def _merged(current: TenantSettings, changes: dict[str, Any]) -> TenantSettings:
@@ -81,8 +81,8 @@ def _merge_patch(target: Any, patch: Any) -> Any:
     return merged
 
 
-def _store(tenant_id: str, change: Any, if_match: str | None) -> tuple[TenantSettings, str]:
-    jobs = job_store()
+def _store(stores: Stores, tenant_id: str, change: Any, if_match: str | None) -> tuple[TenantSettings, str]:
+    jobs = stores.jobs
     for _ in range(_RACE_ATTEMPTS):
         stored, revision = jobs.tenant_settings_revision(tenant_id)
         if if_match is not None and if_match.strip() not in (etag(revision), "*"):
