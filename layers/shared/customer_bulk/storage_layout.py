@@ -10,6 +10,8 @@ what this describes, and logic builds items and addresses only through it.
 import zlib
 from typing import Any
 
+from customer_bulk.models.customer import Customer
+
 Item = dict[str, Any]  # one item as DynamoDB holds it, as plain values
 
 CUSTOMER = "customer"
@@ -31,6 +33,39 @@ def key_address(tenant_id: str, key_field: str, value: str) -> str:
 def pointer_item(address: str, home: str, customer_id: str) -> Item:
     """A customer's other key: it points to the customer's home item."""
     return {"pk": address, "kind": POINTER, "home": home, "ref_customer_id": customer_id}
+
+
+def customer_item(customer: Customer, home: str) -> Item:
+    """The item that holds ``customer`` at its home address."""
+    item: Item = {
+        "pk": home,
+        "kind": CUSTOMER,
+        "customer_id": customer.customer_id,
+        "tenant_id": customer.tenant_id,
+        "tenant_shard": tenant_shard(customer.tenant_id, customer.customer_id),
+        "version": customer.version,
+        "created_at": customer.created_at,
+        "updated_at": customer.updated_at,
+    }
+    for name in ("created_by_job", "updated_by_job"):
+        if (job_id := getattr(customer, name)) is not None:
+            item[name] = job_id
+    item.update(customer.fields)
+    return item
+
+
+def customer_of(item: Item) -> Customer:
+    """The customer a home item holds (numbers read back from DynamoDB as Decimal become int where they must)."""
+    return Customer(
+        customer_id=item["customer_id"],
+        tenant_id=item["tenant_id"],
+        version=int(item["version"]),
+        created_at=item["created_at"],
+        updated_at=item["updated_at"],
+        created_by_job=item.get("created_by_job"),
+        updated_by_job=item.get("updated_by_job"),
+        fields=customer_fields(item),
+    )
 
 
 def customer_fields(item: Item) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from customer_bulk.logic.matching import CustomerView, DecisionContext, apply_values, not_as_previewed
+from customer_bulk.models.customer import Customer
 from customer_bulk.models.decisions import ChunkDecision, RowOutcome, Status
 from customer_bulk.models.tenant import EarnRule
 from customer_bulk.storage_layout import key_address
@@ -37,13 +38,13 @@ def _decide_balance(row: ValidatedRow, view: CustomerView, context: DecisionCont
         return RowOutcome(row.row, Status.INVALID, errors=[str(problem)], warnings=warnings)
     assert by_email is not None
     if reason := context.changed_since_preview(row.row, by_email):
-        return not_as_previewed(row.row, by_email["customer_id"], int(by_email["version"]), reason, warnings)
+        return not_as_previewed(row.row, by_email.customer_id, by_email.version, reason, warnings)
     values = _balance_values(by_email, row.values, rule)
     return apply_values(row.row, by_email, values, set(), view, context, warnings)
 
 
 def _mismatch(
-    email: str, phone: str, by_email: dict[str, Any] | None, by_phone: dict[str, Any] | None, context: DecisionContext
+    email: str, phone: str, by_email: Customer | None, by_phone: Customer | None, context: DecisionContext
 ) -> Issue | None:
     email_column, phone_column = context.column("email"), context.column("phone")
     if by_email is None and by_phone is None:
@@ -55,7 +56,7 @@ def _mismatch(
         return Issue(email_column, f'"{email}" is not the email of the member with this phone ({phone})')
     if by_phone is None:
         return Issue(phone_column, f'"{phone}" is not the phone of the member with this email ({email})')
-    if by_email["customer_id"] != by_phone["customer_id"]:
+    if by_email.customer_id != by_phone.customer_id:
         return Issue(
             f"{phone_column} and {email_column}",
             f'"{phone}" and "{email}" belong to two different members; the phone and the email must be one member\'s',
@@ -63,7 +64,7 @@ def _mismatch(
     return None
 
 
-def _balance_values(member: dict[str, Any], values: dict[str, Any], rule: EarnRule) -> dict[str, Any]:
+def _balance_values(member: Customer, values: dict[str, Any], rule: EarnRule) -> dict[str, Any]:
     opening = values["opening_spend"]
     cumulative = values.get("cumulative_spend", member.get("cumulative_spend", opening))
     history = [entry for entry in member.get("purchase_history") or [] if entry.get("kind") != OPENING_ENTRY]

@@ -7,10 +7,11 @@ it touches), which the caller records before applying them.
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from customer_bulk.ids import new_id
+from customer_bulk.models.customer import Customer
 from customer_bulk.models.decisions import ChunkDecision, RowOutcome, Status
 from customer_bulk.models.job import ImportOptions, MatchKey, TagsMode
 from customer_bulk.storage_layout import (
@@ -18,10 +19,10 @@ from customer_bulk.storage_layout import (
     KEY_FIELDS,
     POINTER,
     Item,
-    customer_fields,
+    customer_item,
+    customer_of,
     key_address,
     pointer_item,
-    tenant_shard,
 )
 from customer_bulk.validation import NEW_CUSTOMER_IDS, Issue, ValidatedRow
 
@@ -53,15 +54,19 @@ class CustomerView:
         self._touched: set[str] = set()
         self._homes = {item["customer_id"]: pk for pk, item in found.items() if item["kind"] == CUSTOMER}
 
-    def customer_at(self, address: str) -> Item | None:
+    def customer_at(self, address: str) -> Customer | None:
         item = self._current.get(address)
         if item is not None and item["kind"] == POINTER:
             item = self._current.get(item["home"])
-        return item
+        return customer_of(item) if item is not None else None
 
-    def customer_with_id(self, customer_id: str) -> Item | None:
+    def customer_with_id(self, customer_id: str) -> Customer | None:
         home = self._homes.get(customer_id)
-        return self._current.get(home) if home else None
+        item = self._current.get(home) if home else None
+        return customer_of(item) if item is not None else None
+
+    def home_of(self, customer: Customer) -> str:
+        return self._homes[customer.customer_id]
 
     def put(self, item: Item) -> None:
         self._current[item["pk"]] = item
@@ -128,7 +133,7 @@ class DecisionContext:
     def column(self, name: str) -> str:
         return self.column_names.get(name, name.replace("_", " ").title())
 
-    def changed_since_preview(self, row: int, target: Item | None, taken: Iterable[str] = ()) -> str | None:
+    def changed_since_preview(self, row: int, target: Customer | None, taken: Iterable[str] = ()) -> str | None:
         """Why the row must not be applied as previewed, or None (``taken``: the row's keys that belong to a
         customer now). A customer this job itself wrote since (an earlier row of the same confirm) is not a change
         by someone else."""
@@ -139,7 +144,7 @@ class DecisionContext:
             return "the preview did not get to this row (its part of the file was not processed)"
         if not seen.applicable:
             return "the preview did not show this row as one to import"
-        if target is not None and target.get("updated_by_job") == self.job_id:
+        if target is not None and target.updated_by_job == self.job_id:
             return None
         if target is None:
             if seen.customer_id is not None:
@@ -149,10 +154,10 @@ class DecisionContext:
             return None
         if seen.customer_id is None:
             return "a customer with this email or phone was added after the preview"
-        if target["customer_id"] != seen.customer_id:
+        if target.customer_id != seen.customer_id:
             return "this email or phone belongs to another customer since the preview"
-        if int(target["version"]) != seen.version:
-            return f"this customer changed after the preview (version {seen.version} then, {target['version']} now)"
+        if target.version != seen.version:
+            return f"this customer changed after the preview (version {seen.version} then, {target.version} now)"
         return None
 
 
@@ -184,13 +189,13 @@ def _decide_row(row: ValidatedRow, view: CustomerView, context: DecisionContext)
     else:
         target = _match(by_email, by_phone, match_key, has_email="email" in values)
         ref = row.customer_ref
-        if ref and ref not in NEW_CUSTOMER_IDS and (target is None or ref != target["customer_id"]):
+        if ref and ref not in NEW_CUSTOMER_IDS and (target is None or ref != target.customer_id):
             values["external_id"] = ref  # an id from another system (a Shopify export, say)
 
     taken = [name for name, owner in (("email", by_email), ("phone", by_phone)) if owner is not None]
     # A key that already belongs to another customer is not moved: the field is skipped with a warning.
     for key_field, owner in (("email", by_email), ("phone", by_phone)):
-        if owner is not None and (target is None or owner["customer_id"] != target["customer_id"]):
+        if owner is not None and (target is None or owner.customer_id != target.customer_id):
             value = values.pop(key_field)
             message = f'"{value}" already belongs to another customer; not set on this row'
             warnings.append(str(Issue(context.column(key_field), message)))
@@ -202,15 +207,13 @@ def _decide_row(row: ValidatedRow, view: CustomerView, context: DecisionContext)
             message = "cannot create a customer: its email and phone already belong to other customers"
             return RowOutcome(row.row, Status.INVALID, errors=[message], warnings=warnings)
         customer = _create(values, view, context)
-        created = {name: [None, value] for name, value in customer_fields(customer).items()}
-        return RowOutcome(row.row, Status.CREATED, customer["customer_id"], warnings=warnings, changes=created)
-    stored_version = int(target["version"])
+        created = {name: [None, value] for name, value in customer.fields.items()}
+        return RowOutcome(row.row, Status.CREATED, customer.customer_id, warnings=warnings, changes=created)
+    stored_version = target.version
     if not context.options.update_existing:
-        return RowOutcome(
-            row.row, Status.SKIPPED, target["customer_id"], warnings=warnings, seen_version=stored_version
-        )
+        return RowOutcome(row.row, Status.SKIPPED, target.customer_id, warnings=warnings, seen_version=stored_version)
     if reason := context.changed_since_preview(row.row, target):
-        return not_as_previewed(row.row, target["customer_id"], stored_version, reason, warnings)
+        return not_as_previewed(row.row, target.customer_id, stored_version, reason, warnings)
     if row.version is not None and row.version != stored_version and not context.options.force:
         message = (
             f"this customer changed after the export (version {stored_version} now, {row.version} in the file); "
@@ -219,7 +222,7 @@ def _decide_row(row: ValidatedRow, view: CustomerView, context: DecisionContext)
         return RowOutcome(
             row.row,
             Status.STALE,
-            target["customer_id"],
+            target.customer_id,
             errors=[message],
             warnings=warnings,
             seen_version=stored_version,
@@ -232,7 +235,7 @@ def _decide_row(row: ValidatedRow, view: CustomerView, context: DecisionContext)
 
 def apply_values(
     row: int,
-    target: Item,
+    target: Customer,
     new_values: dict[str, Any],
     clears: set[str],
     view: "CustomerView",
@@ -240,15 +243,13 @@ def apply_values(
     warnings: list[str],
 ) -> RowOutcome:
     """Update ``target`` with ``new_values`` (and empty ``clears``): UPDATED with the changes, or UNCHANGED."""
-    version = int(target["version"])
+    version = target.version
     changes = {name: [target.get(name), value] for name, value in new_values.items() if target.get(name) != value}
-    changes.update({name: [target[name], None] for name in clears if target.get(name) not in (None, "", [])})
+    changes.update({name: [target.get(name), None] for name in clears if target.get(name) not in (None, "", [])})
     if not changes:
-        return RowOutcome(row, Status.UNCHANGED, target["customer_id"], warnings=warnings, seen_version=version)
+        return RowOutcome(row, Status.UNCHANGED, target.customer_id, warnings=warnings, seen_version=version)
     _update(target, new_values, set(clears) & set(changes), view, context)
-    return RowOutcome(
-        row, Status.UPDATED, target["customer_id"], warnings=warnings, changes=changes, seen_version=version
-    )
+    return RowOutcome(row, Status.UPDATED, target.customer_id, warnings=warnings, changes=changes, seen_version=version)
 
 
 def not_as_previewed(
@@ -258,7 +259,9 @@ def not_as_previewed(
     return RowOutcome(row, Status.STALE, customer_id, errors=[message], warnings=warnings, seen_version=version)
 
 
-def _match(by_email: Item | None, by_phone: Item | None, match_key: MatchKey, *, has_email: bool) -> Item | None:
+def _match(
+    by_email: Customer | None, by_phone: Customer | None, match_key: MatchKey, *, has_email: bool
+) -> Customer | None:
     if match_key is MatchKey.EMAIL:
         return by_email
     if match_key is MatchKey.PHONE:
@@ -274,7 +277,7 @@ def _match(by_email: Item | None, by_phone: Item | None, match_key: MatchKey, *,
 
 
 def _keep_a_key(
-    target: Item, values: dict[str, Any], clears: set[str], warnings: list[str], context: DecisionContext
+    target: Customer, values: dict[str, Any], clears: set[str], warnings: list[str], context: DecisionContext
 ) -> None:
     """A customer keeps at least one key: clearing the only one is refused with a warning."""
     remaining = [name for name in ("email", "phone") if values.get(name) or (target.get(name) and name not in clears)]
@@ -285,7 +288,7 @@ def _keep_a_key(
                 warnings.append(str(Issue(context.column(name), "the only key of a customer cannot be cleared")))
 
 
-def _merged(target: Item, values: dict[str, Any], tags_mode: TagsMode) -> dict[str, Any]:
+def _merged(target: Customer, values: dict[str, Any], tags_mode: TagsMode) -> dict[str, Any]:
     if "tags" not in values or tags_mode is TagsMode.REPLACE:
         return values
     existing = list(target.get("tags") or [])
@@ -294,53 +297,50 @@ def _merged(target: Item, values: dict[str, Any], tags_mode: TagsMode) -> dict[s
     return {**values, "tags": existing + added}
 
 
-def _create(values: dict[str, Any], view: CustomerView, context: DecisionContext) -> Item:
-    customer_id = context.make_id()
-    customer: Item = {
-        "kind": CUSTOMER,
-        "customer_id": customer_id,
-        "tenant_id": context.tenant_id,
-        "tenant_shard": tenant_shard(context.tenant_id, customer_id),
-        "version": 1,
-        "created_at": context.now,
-        "updated_at": context.now,
-        "created_by_job": context.job_id,
-        "updated_by_job": context.job_id,
-        **dict.fromkeys(DEFAULT_NO, False),
-        **values,
-    }
-    _place(customer, previous=None, view=view, tenant_id=context.tenant_id)
+def _create(values: dict[str, Any], view: CustomerView, context: DecisionContext) -> Customer:
+    customer = Customer(
+        customer_id=context.make_id(),
+        tenant_id=context.tenant_id,
+        version=1,
+        created_at=context.now,
+        updated_at=context.now,
+        created_by_job=context.job_id,
+        updated_by_job=context.job_id,
+        fields={**dict.fromkeys(DEFAULT_NO, False), **values},
+    )
+    _place(customer, previous=None, view=view)
     return customer
 
 
 def _update(
-    target: Item, values: dict[str, Any], clears: set[str], view: CustomerView, context: DecisionContext
+    target: Customer, values: dict[str, Any], clears: set[str], view: CustomerView, context: DecisionContext
 ) -> None:
-    customer = {key: value for key, value in target.items() if key != "pk" and key not in clears}
-    customer.update(values)
-    customer["version"] = int(target["version"]) + 1
-    customer["updated_at"] = context.now
-    customer["updated_by_job"] = context.job_id
-    _place(customer, previous=target, view=view, tenant_id=context.tenant_id)
-
-
-def _place(customer: Item, previous: Item | None, view: CustomerView, tenant_id: str) -> None:
-    """Write the customer at its home and pointers at its other keys; free the keys it no longer has."""
-    addresses = [key_address(tenant_id, name, customer[name]) for name in ("email", "phone") if customer.get(name)]
-    old_addresses = (
-        [key_address(tenant_id, name, previous[name]) for name in ("email", "phone") if previous.get(name)]
-        if previous is not None
-        else []
+    fields = {name: value for name, value in target.fields.items() if name not in clears}
+    fields.update(values)
+    customer = replace(
+        target, version=target.version + 1, updated_at=context.now, updated_by_job=context.job_id, fields=fields
     )
+    _place(customer, previous=target, view=view)
+
+
+def _place(customer: Customer, previous: Customer | None, view: CustomerView) -> None:
+    """Write the customer at its home and pointers at its other keys; free the keys it no longer has."""
+    tenant_id = customer.tenant_id
+    addresses = [key_address(tenant_id, name, value) for name, value in customer.keys().items()]
+    old_addresses: list[str] = []
+    home = addresses[0]
     if previous is not None:
+        old_home = view.home_of(previous)
+        old_addresses = [key_address(tenant_id, name, value) for name, value in previous.keys().items()]
         for address in old_addresses:
-            if address != previous["pk"]:
-                view.assume(address, pointer_item(address, previous["pk"], previous["customer_id"]))
-    home = previous["pk"] if previous is not None and previous["pk"] in addresses else addresses[0]
-    view.put({"pk": home, **customer})
+            if address != old_home:
+                view.assume(address, pointer_item(address, old_home, previous.customer_id))
+        if old_home in addresses:
+            home = old_home
+    view.put(customer_item(customer, home))
     for address in addresses:
         if address != home:
-            view.put(pointer_item(address, home, customer["customer_id"]))
+            view.put(pointer_item(address, home, customer.customer_id))
     for address in old_addresses:
         if address not in addresses:
             view.delete(address)
