@@ -18,8 +18,12 @@ LAMBDA_RUNTIME := .aws-sam/lambda-runtime
 export SAM_CLI_TELEMETRY := 0
 # layers/shared/Makefile (run by `sam build`) installs the layer's wheels with this interpreter.
 export PYTHON
+# The email rendering tests and `make screenshots` drive Debian's Chromium through Playwright, which must never
+# download a browser of its own (the launches name the system's `chromium`).
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+BROWSER_STAMP := $(VENV)/.browser
 
-.PHONY: help venv demo serve test check lint unit bench build clean
+.PHONY: help venv demo serve test check lint unit bench build clean browser screenshots catalogs
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -42,6 +46,25 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $@
 
 venv: $(STAMP)  ## create .venv with everything pinned in constraints.txt
+
+# Debian's chromium, installed once when no `chromium` is on PATH (sudo only when not root).
+$(BROWSER_STAMP):
+	@if ! command -v chromium >/dev/null; then \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$sudo apt-get update; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+	fi
+	@command -v chromium >/dev/null
+	@mkdir -p $(VENV) && touch $@
+
+browser: $(BROWSER_STAMP)  ## install headless Chromium (Debian's) for the email rendering tests and screenshots
+
+screenshots: $(STAMP) $(BROWSER_STAMP)  ## render every notice email in every language into docs/emails/*.png
+	$(BIN)/python -m customer_bulk_local.screenshots
+
+catalogs: $(STAMP)  ## after changing messages: extract them, merge into each language's .po, compile the .mo files
+	$(BIN)/python -m customer_bulk_local.catalogs update
+	$(BIN)/python -m customer_bulk_local.catalogs check
 
 demo: $(STAMP)  ## import the bundled 2,500-customer sample on the embedded local AWS and show the email
 	$(BIN)/customer-bulk import samples/customers-demo.xlsx --tenant demo
@@ -66,7 +89,7 @@ check: $(STAMP)  ## the fast lane (about a minute): ruff, mypy and the tests tha
 
 # Volume tests fill their stack's tables with tens of thousands of items, which slows every later query on that
 # stack (the emulator scans a table for each index query): they run in a lane of their own, one stack each.
-test: lint build  ## everything CI runs: lint, the build and its artifact check, every test on the local stack
+test: browser lint build  ## everything CI runs: lint, the build and its artifact check, every test on the local stack
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not slow" tests
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) -m slow tests
 

@@ -1,5 +1,10 @@
 """The HTTP API (behind a JWT authorizer): start imports and exports and follow them.
-Errors map to HTTP answers here only."""
+Errors map to HTTP answers here only.
+
+Every request is answered in one language, chosen once before it is routed (``lambda_handler``): the one its
+Accept-Language asks for when that is one of ours, else its tenant's (one read of the tenant's settings), else
+English (a token that names no tenant). Messages are people's and follow it; status codes, field names and the
+values of enums are clients' and do not."""
 
 import re
 from typing import Annotated, Any
@@ -8,6 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
@@ -21,10 +27,16 @@ from customer_bulk.errors import (
     PreconditionFailed,
     TemporaryFailure,
 )
+from customer_bulk.i18n import SOURCE_LANGUAGE, Language, _, current_language, negotiate, speaking
 from customer_bulk.logic.exports import create_export, export_status
 from customer_bulk.logic.imports import cancel, confirm, create_import, import_status, rollback
 from customer_bulk.logic.templates import build_template
-from customer_bulk.logic.tenants import replace_tenant_settings, settings_with_etag, update_tenant_settings
+from customer_bulk.logic.tenants import (
+    replace_tenant_settings,
+    settings_with_etag,
+    tenant_language,
+    update_tenant_settings,
+)
 from customer_bulk.models.api import CreateImportRequest, CreateImportResponse, ImportStatus
 from customer_bulk.models.export import CreateExportRequest, ExportView
 from customer_bulk.models.tenant import TenantSettings
@@ -42,13 +54,27 @@ class Unauthorised(CustomerBulkError):
 
 def caller() -> tuple[str, str]:
     """(tenant, admin email) from the verified JWT's claims; the authorizer has already checked the signature."""
-    claims = app.current_event.request_context.authorizer.jwt_claim
+    known = identity(app.current_event)
+    if known is None:
+        settings = get_settings()
+        raise Unauthorised(
+            # Translators: {tenant_claim} and {email_claim} are names of claims of the token, kept as they are.
+            _(
+                "The token must carry the {tenant_claim} and {email_claim} claims.",
+                tenant_claim=settings.tenant_claim,
+                email_claim=settings.email_claim,
+            )
+        )
+    return known
+
+
+def identity(event: APIGatewayProxyEventV2) -> tuple[str, str] | None:
+    """(tenant, admin email) as the token's claims name them, or None when they name no valid pair."""
+    claims = event.request_context.authorizer.jwt_claim
     settings = get_settings()
     tenant = str(claims.get(settings.tenant_claim) or "")
     email = str(claims.get(settings.email_claim) or "")
-    if not _TENANT_ID.match(tenant) or "@" not in email:
-        raise Unauthorised(f"The token must carry the {settings.tenant_claim} and {settings.email_claim} claims.")
-    return tenant, email
+    return (tenant, email) if _TENANT_ID.match(tenant) and "@" in email else None
 
 
 def api_url() -> str:
@@ -62,40 +88,55 @@ def api_url() -> str:
     return f"{scheme}://{event.request_context.domain_name}"
 
 
+def requested_language() -> Language | None:
+    """The language the client asked for (Accept-Language), if it is one of ours; None: the tenant's."""
+    return negotiate(app.current_event.headers.get("accept-language"))
+
+
+def answer_language(event: APIGatewayProxyEventV2) -> Language:
+    """The language a request is answered in: its Accept-Language's when that names one of ours (nothing read),
+    else its tenant's (one read of the tenant's settings), else English (the token names no tenant: refused)."""
+    asked = negotiate(event.headers.get("accept-language"))
+    if asked is not None:
+        return asked
+    known = identity(event)
+    return tenant_language(stores(), known[0]) if known is not None else SOURCE_LANGUAGE
+
+
 @app.post("/imports")
 def post_import(request: Annotated[CreateImportRequest, Body()]) -> Response[CreateImportResponse]:
     tenant, email = caller()
-    created = create_import(stores(), tenant, email, request, api_url(), utc_now())
+    created = create_import(stores(), tenant, email, request, api_url(), utc_now(), requested_language())
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created)
 
 
 # No request body to validate, and the response validator would read the workbook's bytes as text.
 @app.get("/imports/template", enable_validation=False)
 def get_template() -> Response[bytes]:
-    tenant, _ = caller()
+    tenant = caller()[0]
     file_format = app.current_event.get_query_string_value("format", "xlsx") or "xlsx"
     import_type = app.current_event.get_query_string_value("type", "customers") or "customers"
-    content, content_type, file_name = build_template(stores(), tenant, file_format, import_type)
+    content, content_type, file_name = build_template(stores(), tenant, file_format, import_type, requested_language())
     disposition = {"Content-Disposition": f'attachment; filename="{file_name}"'}
     return Response(status_code=200, content_type=content_type, body=content, headers=disposition)
 
 
 @app.get("/imports/<job_id>")
 def get_import(job_id: str) -> ImportStatus:
-    tenant, _ = caller()
+    tenant = caller()[0]
     return import_status(stores(), tenant, job_id)
 
 
 @app.post("/imports/<job_id>/confirm")
 def post_confirm(job_id: str) -> Response[ImportStatus]:
     """Apply a previewed import exactly as previewed; answers at once, the outcome comes by email."""
-    tenant, _ = caller()
+    tenant = caller()[0]
     return _accepted(confirm(stores(), tenant, job_id, utc_now()))
 
 
 @app.post("/imports/<job_id>/cancel")
 def post_cancel(job_id: str) -> ImportStatus:
-    tenant, _ = caller()
+    tenant = caller()[0]
     return cancel(stores(), tenant, job_id, utc_now())
 
 
@@ -115,34 +156,34 @@ def _accepted(status: ImportStatus) -> Response[ImportStatus]:
 def post_export(request: Annotated[CreateExportRequest, Body()]) -> Response[ExportView]:
     """Up to 10,000 customers: written now, the answer carries the link. More: 202, the links come by email."""
     tenant, email = caller()
-    view = create_export(stores(), tenant, email, request, api_url(), utc_now())
+    view = create_export(stores(), tenant, email, request, api_url(), utc_now(), requested_language())
     status = 201 if view.status == "completed" else 202
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=view)
 
 
 @app.get("/exports/<export_id>")
 def get_export(export_id: str) -> ExportView:
-    tenant, _ = caller()
+    tenant = caller()[0]
     return export_status(stores(), tenant, export_id)
 
 
 @app.get("/settings")
 def get_settings_of_tenant() -> Response[TenantSettings]:
-    tenant, _ = caller()
+    tenant = caller()[0]
     return _with_etag(*settings_with_etag(stores(), tenant))
 
 
 @app.put("/settings")
 def put_settings_of_tenant(settings: Annotated[TenantSettings, Body()]) -> Response[TenantSettings]:
     """Every field as sent; fields left out take their defaults. PATCH changes only what it sends."""
-    tenant, _ = caller()
+    tenant = caller()[0]
     return _with_etag(*replace_tenant_settings(stores(), tenant, settings, _if_match()))
 
 
 @app.patch("/settings")
 def patch_settings_of_tenant(changes: Annotated[dict[str, Any], Body()]) -> Response[TenantSettings]:
     """A JSON merge patch: the fields sent change, ``null`` resets one to its default, the rest stay."""
-    tenant, _ = caller()
+    tenant = caller()[0]
     return _with_etag(*update_tenant_settings(stores(), tenant, changes, _if_match()))
 
 
@@ -155,19 +196,26 @@ def _with_etag(settings: TenantSettings, etag: str) -> Response[TenantSettings]:
 
 
 def _error(status: int, error: Exception) -> Response[dict[str, str]]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": str(error)})
+    """The error's message was said in the request's language where it was raised."""
+    return _answer(status, {"message": str(error)})
+
+
+def _answer(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    headers = {"Content-Language": current_language()}
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
-    """Which field, and what was wrong with it (Powertools' default answer leaves out the message)."""
+    """Which field, and what was wrong with it (Powertools' default answer leaves out the message). The fields and
+    pydantic's own words about them stay as pydantic says them; our sentence around them is translated."""
     problems = [
         {"field": ".".join(str(part) for part in problem["loc"] if part != "body"), "message": problem["msg"]}
         for problem in error.errors()
     ]
     summary = "; ".join(f"{p['field'] or 'body'}: {p['message']}" for p in problems)
-    body = {"message": f"Invalid request: {summary}", "errors": problems}
-    return Response(status_code=422, content_type=content_types.APPLICATION_JSON, body=body)
+    # Translators: {problems} lists each field with what is wrong with it, as pydantic says it (in English).
+    return _answer(422, {"message": _("Invalid request: {problems}", problems=summary), "errors": problems})
 
 
 @app.exception_handler(ValidationError)
@@ -211,4 +259,7 @@ def _unauthorised(error: Unauthorised) -> Response[dict[str, str]]:
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    # Around the whole resolution, so that routes, the logic they call and the exception handlers (which run
+    # outside Powertools' middlewares) all speak the request's language.
+    with speaking(answer_language(APIGatewayProxyEventV2(event))):
+        return app.resolve(event, context)

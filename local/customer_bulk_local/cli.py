@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from customer_bulk.i18n import LANGUAGES, N_, SOURCE_LANGUAGE, _, moment, n_, speaking
 from customer_bulk_local.client import ApiClient, ApiError, local_token
 
 DEFAULT_ADMIN = "admin@example.com"
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         help="opening_balance: members' past spend (DTDauKy / DTTichLuy) becomes loyalty points",
     )
     run.add_argument("--timeout", type=float, default=900, help="seconds to wait for the import to finish")
+    run.add_argument("--lang", choices=LANGUAGES, help="the language of emails and files (default: the tenant's)")
 
     for name, what in (
         ("confirm", "apply a previewed import exactly as previewed, and wait for the outcome"),
@@ -89,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         action.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
         action.add_argument("--out", type=Path, default=Path("customer-bulk-output"), help="where reports are saved")
         action.add_argument("--timeout", type=float, default=900, help="seconds to wait for the outcome")
+        action.add_argument(
+            "--lang", choices=LANGUAGES, help="the language of emails and files (default: the tenant's)"
+        )
 
     export = commands.add_parser("export", help="export customers and download the file(s)")
     export.add_argument("--tenant", required=True)
@@ -109,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--out", type=Path, default=Path("customer-bulk-output"), help="where the files are saved")
     export.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
     export.add_argument("--timeout", type=float, default=1800, help="seconds to wait for an emailed export")
+    export.add_argument("--lang", choices=LANGUAGES, help="the language of emails and files (default: the tenant's)")
 
     token = commands.add_parser("token", help="print a bearer token from a running local stack's issuer")
     token.add_argument("--tenant", required=True)
@@ -123,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     template.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
     template.add_argument("--type", choices=["customers", "opening_balance"], default="customers")
     template.add_argument("--out", type=Path, help="where to save it (default: the template's own file name)")
+    template.add_argument("--lang", choices=LANGUAGES, help="the language of emails and files (default: the tenant's)")
 
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -170,11 +177,17 @@ def _export_request(args: argparse.Namespace) -> dict[str, Any]:
 
 def _export(args: argparse.Namespace) -> int:
     with _api(args.api) as base_url:
-        client = ApiClient(base_url, args.tenant, args.email, os.environ.get("CUSTOMER_BULK_TOKEN"))
+        client = ApiClient(base_url, args.tenant, args.email, os.environ.get("CUSTOMER_BULK_TOKEN"), args.lang)
         try:
             started = client.create_export(_export_request(args))
             if not args.json:
-                print(f"Exporting customers of tenant {args.tenant} (export {started['export_id']})", file=sys.stderr)
+                with speaking(args.lang or started.get("language") or SOURCE_LANGUAGE):
+                    line = _(
+                        "Exporting customers of tenant {tenant} (export {export_id})",
+                        tenant=args.tenant,
+                        export_id=started["export_id"],
+                    )
+                print(line, file=sys.stderr)
             status = started
             if status["status"] not in ("completed", "failed"):
                 status = client.wait_export(started["export_id"], timeout_s=args.timeout)
@@ -202,18 +215,28 @@ def _export(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
-        print(f"{status['status'].capitalize()}: {status['rows']:,} customers ({status['delivery']})")
-        for file in files:
-            print(f"  {file['path']}  ({file['rows']:,} rows)")
-        if email:
-            print(f"\n--- email to {', '.join(email['to'])} ---\nSubject: {email['subject']}\n\n{email['text']}")
+        with speaking(args.lang or status.get("language") or SOURCE_LANGUAGE):
+            customers = n_("{count} customer", "{count} customers", status["rows"])
+            delivery = _(DELIVERY_WORDS.get(status["delivery"], status["delivery"]))
+            print(
+                _(
+                    "{status}: {customers} ({delivery})",
+                    status=_status_word(status["status"]),
+                    customers=customers,
+                    delivery=delivery,
+                )
+            )
+            for file in files:
+                print(f"  {file['path']}  (" + n_("{count} row", "{count} rows", file["rows"]) + ")")
+            if email:
+                print(_email_lines(email))
     return 0 if status["status"] == "completed" else EXIT_FAILED
 
 
 def _template(args: argparse.Namespace) -> int:
     with _api(args.api) as base_url:
         try:
-            client = ApiClient(base_url, args.tenant, args.email, os.environ.get("CUSTOMER_BULK_TOKEN"))
+            client = ApiClient(base_url, args.tenant, args.email, os.environ.get("CUSTOMER_BULK_TOKEN"), args.lang)
             content, file_name = client.template_file(args.format, args.type)
         except ApiError as error:
             print(f"customer-bulk: {error}", file=sys.stderr)
@@ -295,7 +318,7 @@ def _import(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as error:
             return _fail(args, f"Cannot read the mapping {args.mapping}: {error}")
     with _api(args.api) as base_url:
-        client = ApiClient(base_url, args.tenant, args.email, os.environ.get("CUSTOMER_BULK_TOKEN"))
+        client = ApiClient(base_url, args.tenant, args.email, os.environ.get("CUSTOMER_BULK_TOKEN"), args.lang)
         try:
             created = client.create_import(args.file.name, options)
         except ApiError as error:
@@ -305,9 +328,16 @@ def _import(args: argparse.Namespace) -> int:
         try:
             job_id = created["job_id"]
             if not args.json:
-                print(f"Importing {args.file.name} for tenant {args.tenant} (job {job_id})", file=sys.stderr)
+                with speaking(args.lang or SOURCE_LANGUAGE):
+                    line = _(
+                        "Importing {file} for tenant {tenant} (job {job_id})",
+                        file=args.file.name,
+                        tenant=args.tenant,
+                        job_id=job_id,
+                    )
+                print(line, file=sys.stderr)
             client.upload(created["upload"], args.file)
-            status = client.wait(job_id, timeout_s=args.timeout, on_progress=_ProgressBar(enabled=not args.json))
+            status = client.wait(job_id, timeout_s=args.timeout, on_progress=_ProgressBar(not args.json, args.lang))
         except (ApiError, TimeoutError) as error:
             return _fail(args, str(error))
         return _report_outcome(args, client, status)
@@ -316,10 +346,12 @@ def _import(args: argparse.Namespace) -> int:
 def _act(args: argparse.Namespace) -> int:
     """confirm / cancel / rollback JOB_ID: ask, then wait for the phase it starts to end."""
     with _api(args.api) as base_url:
-        client = ApiClient(base_url, args.tenant, args.email, os.environ.get("CUSTOMER_BULK_TOKEN"))
+        client = ApiClient(base_url, args.tenant, args.email, os.environ.get("CUSTOMER_BULK_TOKEN"), args.lang)
         try:
             getattr(client, args.command)(args.job_id)
-            status = client.wait(args.job_id, timeout_s=args.timeout, on_progress=_ProgressBar(enabled=not args.json))
+            status = client.wait(
+                args.job_id, timeout_s=args.timeout, on_progress=_ProgressBar(not args.json, args.lang)
+            )
         except ApiError as error:
             if error.status == 404 and not args.api:
                 return _fail(args, f"{error} (without --api this command ran its own empty local stack; start "
@@ -352,7 +384,7 @@ def _report_outcome(args: argparse.Namespace, client: ApiClient, status: dict[st
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
-        _print_summary(result)
+        _print_summary(result, args.lang)
     if status["status"] == "rejected":
         if not args.json:
             print(f"Rejected: {status.get('error')}", file=sys.stderr)
@@ -394,7 +426,7 @@ def _rollback_result(status: dict[str, Any], report: Path | None, email: dict[st
 
 def _result(status: dict[str, Any], report: Path | None, email: dict[str, Any] | None) -> dict[str, Any]:
     keys = (
-        "job_id", "status", "rows_total", "created", "updated", "unchanged", "skipped", "stale", "invalid",
+        "job_id", "status", "language", "rows_total", "created", "updated", "unchanged", "skipped", "stale", "invalid",
         "warnings", "flow_events",
     )  # fmt: skip
     result: dict[str, Any] = {key: status.get(key) for key in keys}
@@ -407,39 +439,92 @@ def _result(status: dict[str, Any], report: Path | None, email: dict[str, Any] |
     return result
 
 
-def _print_summary(result: dict[str, Any]) -> None:
+DELIVERY_WORDS = {"immediate": N_("immediate"), "email": N_("by email")}
+# What a job's status is called where the CLI says it.
+STATUS_WORDS = {
+    "completed": N_("Completed"),
+    "previewed": N_("Previewed"),
+    "rolled_back": N_("Rolled back"),
+    "rejected": N_("Rejected"),
+    "failed": N_("Failed"),
+    "cancelled": N_("Cancelled"),
+    "expired": N_("Expired"),
+    "awaiting_upload": N_("Waiting for the upload"),
+    "splitting": N_("Reading the file"),
+    "processing": N_("Processing"),
+    "rolling_back": N_("Rolling back"),
+}
+
+
+def _status_word(status: str) -> str:
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status.replace("_", " ").capitalize()
+
+
+def _print_summary(result: dict[str, Any], language: str | None) -> None:
+    with speaking(language or result.get("language") or SOURCE_LANGUAGE):
+        for line in _summary_lines(result):
+            print(line)
+
+
+def _summary_lines(result: dict[str, Any]) -> Iterator[str]:
+    status = _status_word(result["status"])
     if "restored" in result:
-        print(
-            f"{result['status'].replace('_', ' ').capitalize()}: {result['restored']:,} restored, "
-            f"{result['removed']:,} removed, {result['left_alone']:,} left alone (changed since the import)"
+        yield _(
+            "{status}: {restored} restored, {removed} removed, {left_alone} left alone (changed since the import)",
+            status=status,
+            restored=result["restored"],
+            removed=result["removed"],
+            left_alone=result["left_alone"],
         )
         if result["rollback_report"]:
-            print(f"Customers left alone: {result['rollback_report']}")
+            yield _("Customers left alone: {path}", path=result["rollback_report"])
     elif "new" in result:
-        print(
-            f"{result['status'].capitalize()}: {result['rows_total']:,} rows - {result['new']:,} new, "
-            f"{result['changed']:,} changed, {result['unchanged']:,} unchanged, {result['invalid']:,} invalid"
+        yield _(
+            "{status}: {rows} rows - {new} new, {changed} changed, {unchanged} unchanged, {invalid} invalid",
+            status=status,
+            rows=result["rows_total"],
+            new=result["new"],
+            changed=result["changed"],
+            unchanged=result["unchanged"],
+            invalid=result["invalid"],
         )
         if result["status"] == "previewed":
-            deadline = datetime.fromisoformat(result["expires_at"]).strftime("%Y-%m-%d %H:%M UTC")
-            print(
-                f"Nothing was written. Confirm before {deadline}: customer-bulk confirm {result['job_id']} "
-                "--tenant ... --api URL (or cancel it)"
+            yield _(
+                "Nothing was written. Confirm before {deadline}: customer-bulk confirm {job_id} --tenant ... "
+                "--api URL (or cancel it)",
+                deadline=moment(datetime.fromisoformat(result["expires_at"])),
+                job_id=result["job_id"],
             )
         if result["diff_report"]:
-            print(f"Every row and its changes: {result['diff_report']}")
+            yield _("Every row and its changes: {path}", path=result["diff_report"])
     elif result["status"] != "rejected":
-        print(
-            f"{result['status'].capitalize()}: {result['rows_total']:,} rows - {result['created']:,} created, "
-            f"{result['updated']:,} updated, {result['unchanged']:,} unchanged, {result['skipped']:,} skipped, "
-            + (f"{result['stale']:,} changed since their export (not applied), " if result.get("stale") else "")
-            + f"{result['invalid']:,} invalid ({result['warnings']:,} with a field skipped)"
+        stale = (
+            _("{stale} changed since their export (not applied), ", stale=result["stale"])
+            if result.get("stale")
+            else ""
+        )
+        yield _(
+            "{status}: {rows} rows - {created} created, {updated} updated, {unchanged} unchanged, {skipped} skipped, "
+            "{stale}{invalid} invalid ({warnings} with a field skipped)",
+            status=status,
+            rows=result["rows_total"],
+            created=result["created"],
+            updated=result["updated"],
+            unchanged=result["unchanged"],
+            skipped=result["skipped"],
+            stale=stale,
+            invalid=result["invalid"],
+            warnings=result["warnings"],
         )
     if result.get("error_report"):
-        print(f"Rows to fix: {result['error_report']}")
-    email = result["email"]
-    if email:
-        print(f"\n--- email to {', '.join(email['to'])} ---\nSubject: {email['subject']}\n\n{email['text']}")
+        yield _("Rows to fix: {path}", path=result["error_report"])
+    if result["email"]:
+        yield _email_lines(result["email"])
+
+
+def _email_lines(email: dict[str, Any]) -> str:
+    to = _("--- email to {to} ---", to=", ".join(email["to"]))
+    return f"\n{to}\n" + _("Subject: {subject}", subject=email["subject"]) + f"\n\n{email['text']}"
 
 
 def _reject(args: argparse.Namespace, message: str) -> int:
@@ -461,8 +546,9 @@ class _ProgressBar:
 
     WIDTH = 30
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, language: str | None = None) -> None:
         self.enabled = enabled
+        self.language = language
         self.tty = sys.stderr.isatty()
         self.last_step = -1
         self.finished = False
@@ -475,9 +561,11 @@ class _ProgressBar:
         done = status.get("rows_processed", 0)
         total = status.get("rows_total", 0)
         filled = self.WIDTH * percent // 100
-        line = (
-            f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {percent:3d}%  {done:,}/{total:,} rows  {status['status']}"
-        )
+        with speaking(self.language or status.get("language") or SOURCE_LANGUAGE):
+            rows = _("{done}/{total} rows", done=done, total=total)
+            line = (
+                f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {percent:3d}%  {rows}  {_status_word(status['status'])}"
+            )
         if self.tty:
             print(f"\r{line}", end="\n" if self.finished else "", file=sys.stderr)
         elif percent // 25 != self.last_step:

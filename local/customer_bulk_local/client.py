@@ -41,10 +41,15 @@ class ApiClient:
     """Authenticates as a web client does, with a bearer token: the one given, or one from the local stack's
     issuer (a deployed stack has none: pass the token your identity provider issued)."""
 
-    def __init__(self, base_url: str, tenant: str, email: str, token: str | None = None) -> None:
+    def __init__(
+        self, base_url: str, tenant: str, email: str, token: str | None = None, language: str | None = None
+    ) -> None:
+        """``language``: asked for as Accept-Language (the jobs this client starts speak it); None: the tenant's."""
         self.base_url = base_url.rstrip("/")
         self.tenant, self.email = tenant, email
         self.session = requests.Session()
+        if language:
+            self.session.headers["Accept-Language"] = language
         token = token or local_token(self.base_url, tenant, email)
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"

@@ -120,3 +120,33 @@ def test_the_layer_holds_the_package_and_only_wheels_lambda_can_run() -> None:
         if not any(_runs_on_lambda(tag) for tag in re.findall(r"^Tag: (.+)$", wheel.read_text(), re.MULTILINE))
     ]
     assert refused == [], "native wheels Lambda's python3.11 (Amazon Linux 2, glibc 2.26) cannot load"
+
+
+_SPEAKS = """
+import json, sys
+sys.path[:0] = json.loads(sys.argv[1])
+from customer_bulk.i18n import LANGUAGES, _, n_, number, speaking, catalog
+said = {}
+for language in LANGUAGES:
+    with speaking(language):
+        said[language] = [_("Import finished"), n_("{count} customer", "{count} customers", 2), number(2401)]
+print(json.dumps(said, ensure_ascii=False))
+"""
+
+
+def test_the_layer_speaks_every_language_with_its_catalogs_and_locale_data() -> None:
+    """The compiled catalogs (.mo) and the CLDR data of our locales are in the layer, and nothing else loads them."""
+    layer = BUILD / "SharedLayer" / "python"
+    for language in ("vi", "it", "da"):
+        assert (layer / "customer_bulk" / "locale" / language / "LC_MESSAGES" / "customer_bulk.mo").is_file()
+    kept = {path.stem for path in (layer / "babel" / "locale-data").glob("*.dat")}
+    assert {"root", "vi", "it", "da", "en"} <= kept and len(kept) < 20, "the layer keeps only the locales we speak"
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", _SPEAKS, json.dumps([str(layer), str(RUNTIME)])],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    said = json.loads(done.stdout)
+    assert said["en"] == ["Import finished", "2 customers", "2,401"]
+    for language in ("vi", "it", "da"):
+        assert said[language][0] != "Import finished" and said[language][2] == "2.401", (language, said[language])

@@ -11,6 +11,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from customer_bulk.i18n import _, speaking
+
 CLI = Path(sys.executable).with_name("customer-bulk")
 BUILD = Path(__file__).resolve().parents[2] / ".aws-sam" / "build"
 
@@ -43,8 +45,13 @@ def test_an_import_and_an_export_run_end_to_end_from_the_built_artifact(tmp_path
 
         imported = _run("import", str(customers), "--tenant", "acme", "--api", api, cwd=tmp_path)
         assert (imported["status"], imported["created"], imported["invalid"]) == ("completed", 1, 1)
-        report = openpyxl.load_workbook(str(imported["error_report"]))["Invalid rows"]
+        # A fresh tenant speaks Vietnamese: the workers read the catalogs shipped in the layer.
+        with speaking("vi"):
+            sheet_name, error_header = _("Invalid rows"), _("Error")
+        assert imported["language"] == "vi" and sheet_name != "Invalid rows"
+        report = openpyxl.load_workbook(str(imported["error_report"]))[sheet_name]
         assert next(cell.value for cell in report[2]) == "not-an-email"  # fetched through the download route
+        assert [cell.value for cell in report[1]][-1] == error_header
 
         exported = _run("export", "--tenant", "acme", "--api", api, "--format", "csv", cwd=tmp_path)
         assert (exported["status"], exported["rows"], exported["delivery"]) == ("completed", 1, "immediate")

@@ -59,7 +59,10 @@ def test_another_tenants_job_does_not_exist_for_you(stack: Any, api: ApiClient) 
 )
 def test_a_bad_request_is_refused_naming_the_field(stack: Any, tenant: str, body: dict[str, Any], field: str) -> None:
     response = requests.post(
-        f"{stack.api_url}/imports", json=body, headers={"X-Tenant-Id": tenant, "X-User-Email": ADMIN}, timeout=30
+        f"{stack.api_url}/imports",
+        json=body,
+        headers={"X-Tenant-Id": tenant, "X-User-Email": ADMIN, "Accept-Language": "en"},
+        timeout=30,
     )
     assert response.status_code == 422
     answer = response.json()
@@ -81,7 +84,7 @@ def test_no_identity_no_access(stack: Any) -> None:
 
 
 def test_a_tenant_reads_and_replaces_its_settings(stack: Any, api: ApiClient, tenant: str) -> None:
-    headers = {"X-Tenant-Id": tenant, "X-User-Email": ADMIN}
+    headers = {"X-Tenant-Id": tenant, "X-User-Email": ADMIN, "Accept-Language": "en"}
     current = requests.get(f"{stack.api_url}/settings", headers=headers, timeout=30).json()
     assert (current["max_rows"], current["default_region"], current["requirement"]) == (30000, "VN", "email_or_phone")
 
@@ -104,7 +107,7 @@ def test_a_tenant_reads_and_replaces_its_settings(stack: Any, api: ApiClient, te
 
 
 def test_a_tenant_cannot_raise_a_protective_limit_past_the_deployments_ceiling(stack: Any, tenant: str) -> None:
-    headers = {"X-Tenant-Id": tenant, "X-User-Email": ADMIN}
+    headers = {"X-Tenant-Id": tenant, "X-User-Email": ADMIN, "Accept-Language": "en"}
     current = requests.get(f"{stack.api_url}/settings", headers=headers, timeout=30).json()
 
     raised = requests.put(
@@ -126,7 +129,7 @@ def test_a_tenant_cannot_raise_a_protective_limit_past_the_deployments_ceiling(s
 
 
 def test_a_patch_changes_only_what_it_sends_and_a_stale_etag_is_refused(stack: Any, tenant: str) -> None:
-    headers = {"X-Tenant-Id": tenant, "X-User-Email": ADMIN}
+    headers = {"X-Tenant-Id": tenant, "X-User-Email": ADMIN, "Accept-Language": "en"}
     danish = {"default_region": "DK", "name_order": "given_first", "genders": ["Mand", "Kvinde"]}
     first = requests.patch(f"{stack.api_url}/settings", json=danish, headers=headers, timeout=30)
     assert first.status_code == 200

@@ -15,7 +15,13 @@ import requests
 CLI = Path(sys.executable).with_name("customer-bulk")
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+SPEAKING = ("import", "export", "confirm", "cancel", "rollback", "template")
+
+
+def run(*args: str, cwd: Path, lang: str | None = "en") -> subprocess.CompletedProcess[str]:
+    """The command as a person types it; these tests read its English (``lang=None``: the tenant's language)."""
+    if lang and args and args[0] in SPEAKING:
+        args = (*args, "--lang", lang)
     return subprocess.run([str(CLI), *args], capture_output=True, text=True, timeout=300, cwd=cwd, check=False)
 
 

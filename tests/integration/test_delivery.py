@@ -27,7 +27,7 @@ def two_tenants(stack: Any, tmp_path: Path, xlsx: Any) -> Any:
     """Two tenants holding the same 60 customers, and a file that creates, updates, keeps and rejects rows."""
     existing = [[f"c{i}@shop.vn", f"0912{i:06d}", f"Name {i}"] for i in range(60)]
     headers = ["Email", "Phone", "First Name"]
-    clients = [ApiClient(stack.api_url, f"t-{tmp_path.name[-20:]}-{n}", ADMIN) for n in (1, 2)]
+    clients = [ApiClient(stack.api_url, f"t-{tmp_path.name[-20:]}-{n}", ADMIN, language="en") for n in (1, 2)]
     for client in clients:
         assert run_import(stack, client, xlsx(headers, existing), tmp_path=tmp_path).status["created"] == 60
     rows = [[f"c{i}@shop.vn", f"0912{i:06d}", f"Renamed {i}" if i % 2 else f"Name {i}"] for i in range(60)]

@@ -201,7 +201,7 @@ def test_a_tenant_never_sees_another_tenants_customers_or_exports(
 ) -> None:
     importer(csv_file(HEADERS, _people(3)))
     theirs = stored_customers(stack, tenant)
-    other = ApiClient(stack.api_url, tenant + "-b", ADMIN)
+    other = ApiClient(stack.api_url, tenant + "-b", ADMIN, language="en")
     empty = other.create_export({})
     assert empty["status"] == "completed" and empty["rows"] == 0
     (path,) = _download(other, empty, tmp_path)

@@ -28,7 +28,7 @@ def faults(stack: LocalStack) -> Iterator[Any]:
 @pytest.fixture
 def clean_run(stack: LocalStack, tenant: str, csv_file: Any, tmp_path: Path) -> Any:
     """What the file gives another tenant when nothing goes wrong, to compare against."""
-    other = ApiClient(stack.api_url, f"{tenant}-clean", ADMIN)
+    other = ApiClient(stack.api_url, f"{tenant}-clean", ADMIN, language="en")
     return run_import(stack, other, csv_file(["Email", "Phone", "First Name"], ROWS), tmp_path=tmp_path)
 
 

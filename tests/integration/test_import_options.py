@@ -105,7 +105,7 @@ def test_the_template_describes_the_tenants_fields_and_imports_as_is(
 ) -> None:
     tier = CustomField(key="tier", label="Hạng thành viên", kind=CustomFieldKind.ENUM, allowed=("Bạc", "Vàng"))
     stores().jobs.put_tenant_settings(tenant, TenantSettings(genders=("Nam", "Nữ"), custom_fields=(tier,)))
-    headers = {"X-Tenant-Id": tenant, "X-User-Email": ADMIN}
+    headers = {"X-Tenant-Id": tenant, "X-User-Email": ADMIN, "Accept-Language": "en"}
 
     response = requests.get(f"{stack.api_url}/imports/template", params={"format": "xlsx"}, headers=headers, timeout=30)
     assert response.status_code == 200

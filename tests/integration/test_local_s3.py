@@ -41,7 +41,7 @@ def _uploads(stack: LocalStack, tenant: str) -> list[str]:
 def test_tampered_uploads_are_refused_as_s3_refuses_them_and_nothing_is_imported(
     stack: LocalStack, tenant: str, api: ApiClient
 ) -> None:
-    other = ApiClient(stack.api_url, f"{tenant}-b", ADMIN)
+    other = ApiClient(stack.api_url, f"{tenant}-b", ADMIN, language="en")
     mine, theirs = api.create_import("c.csv"), other.create_import("c.csv")
     form, fields = mine["upload"], dict(mine["upload"]["fields"])
     content = b"Email\na@shop.vn\n"

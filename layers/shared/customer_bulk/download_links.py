@@ -14,18 +14,25 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from customer_bulk.errors import utc_time
+from customer_bulk.i18n import _
+
 # Where a tenant's downloadable files live (reports and export files); a token for any other key is refused even
 # when its signature holds.
 _DOWNLOADABLE = r"(jobs/{tenant}/[^/]+/reports|exports/{tenant}/[^/]+/files)/[^/]+"
 
 
 class InvalidLink(Exception):
-    """The token was not made by us, or not for a downloadable file of its tenant."""
+    """The token was not made by us, or not for a downloadable file of its tenant. Its message is said in the
+    language in force (the browser's, in the download route)."""
+
+    def __init__(self) -> None:
+        super().__init__(_("This link is not valid."))
 
 
 class ExpiredLink(Exception):
     def __init__(self, expired_at: datetime) -> None:
-        super().__init__(f"This link expired on {expired_at:%Y-%m-%d %H:%M} UTC.")
+        super().__init__(_("This link expired on {expired_at}.", expired_at=utc_time(expired_at)))
         self.expired_at = expired_at
 
 
@@ -62,9 +69,9 @@ def make_token(secret: bytes, download: Download) -> str:
 
 def read_token(secret: bytes, token: str, now: datetime) -> Download:
     """The download a token grants, or why not: a forged or altered token, or one past its expiry."""
-    payload, _, signature = token.partition(".")
+    payload, _dot, signature = token.partition(".")
     if not payload or not hmac.compare_digest(signature, _signature(secret, payload)):
-        raise InvalidLink("This link is not valid.")
+        raise InvalidLink()
     try:
         statement = json.loads(_decode(payload))
         download = Download(
@@ -74,9 +81,9 @@ def read_token(secret: bytes, token: str, now: datetime) -> Download:
             expires_at=datetime.fromtimestamp(int(statement["x"]), UTC),
         )
     except (ValueError, KeyError, TypeError) as error:
-        raise InvalidLink("This link is not valid.") from error
+        raise InvalidLink() from error
     if not re.fullmatch(_DOWNLOADABLE.format(tenant=re.escape(download.tenant_id)), download.key):
-        raise InvalidLink("This link is not valid.")
+        raise InvalidLink()
     if now >= download.expires_at:
         raise ExpiredLink(download.expires_at)
     return download

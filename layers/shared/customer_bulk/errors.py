@@ -1,4 +1,9 @@
-"""Typed errors. The API maps them to HTTP answers in one place (functions/api); messages are user-facing."""
+"""Typed errors. The API maps them to HTTP answers in one place (functions/api); messages are user-facing, said
+(``customer_bulk.i18n._``) in the language in force where they are raised: the API request's, or the job's."""
+
+from datetime import datetime
+
+from customer_bulk.i18n import SOURCE_LANGUAGE, current_language, moment
 
 
 class CustomerBulkError(Exception):
@@ -37,3 +42,11 @@ class FileRejected(CustomerBulkError):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def utc_time(at: datetime) -> str:
+    """A deadline as a message says it: in English as it always was (``2026-12-09 08:00 UTC``, which clients and
+    tests read), in the other languages the locale's way (in UTC, the zone said)."""
+    if current_language() == SOURCE_LANGUAGE:
+        return f"{at:%Y-%m-%d %H:%M} UTC"
+    return moment(at)

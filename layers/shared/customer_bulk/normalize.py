@@ -5,7 +5,8 @@ same thing everywhere: emails compared lower-cased and trimmed, phones as E.164.
 
 Speed: email-validator and phonenumbers take 80-120 microseconds a value. Both have a fast path here for the common
 shapes that *only accepts* what the library would accept with the same result, and hands everything else (every
-rejection included, so the messages stay the library's) to the library. tests/unit/test_normalize.py and
+rejection included, so the reasons stay the library's, said in our words and the job's language) to the library.
+tests/unit/test_normalize.py and
 bench/validate.py check the two agree.
 """
 
@@ -23,6 +24,8 @@ import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 
+from customer_bulk.i18n import N_, _, current_language, month_name
+
 
 class FieldProblem(ValueError):
     """A value that cannot be used; the message says what was expected."""
@@ -37,10 +40,14 @@ class Remembered:
 
     def __init__(self, function: Callable[..., Any], maxsize: int) -> None:
         self.function = function
-        self.outcome: Callable[..., Outcome] = lru_cache(maxsize=maxsize)(self._outcome)
+        self._cached: Callable[..., Outcome] = lru_cache(maxsize=maxsize)(self._outcome)
         wraps(function)(self)
 
-    def _outcome(self, *args: Any) -> Outcome:
+    def outcome(self, *args: Any) -> Outcome:
+        # Keyed by the language too: a rejection's message is said in the job's language.
+        return self._cached(current_language(), *args)
+
+    def _outcome(self, _language: str, *args: Any) -> Outcome:
         try:
             return True, self.function(*args)
         except FieldProblem as problem:
@@ -137,7 +144,9 @@ def text_of(text: str, max_length: int = 255) -> str:
 def normalize_name(text: str, max_length: int = 255) -> str:
     value = clean_text(text)
     if len(value) > max_length:
-        raise FieldProblem(f"is {len(value)} characters long; at most {max_length} are allowed")
+        raise FieldProblem(
+            _("is {length} characters long; at most {limit} are allowed", length=len(value), limit=max_length)
+        )
     return value
 
 
@@ -169,16 +178,29 @@ def normalize_email(text: str) -> str:
 def _refuse_mixed_scripts(address: str) -> None:
     """An address whose local part or a domain label mixes alphabets ("аlice" with a Cyrillic а) looks like
     another customer's and would silently become a second customer: refused, naming the odd letter."""
-    local, _, domain = address.partition("@")
+    local, _at, domain = address.partition("@")
     for part in (local, *domain.split(".")):
         scripts = {_script(letter): letter for letter in part if letter.isalpha()}
         if len(scripts) > 1:
             odd = next(letter for script, letter in scripts.items() if script != "LATIN") if "LATIN" in scripts else ""
             name = unicodedata.name(odd, "").title() if odd else ""
+            alphabets = ", ".join(sorted(s.title() for s in scripts))
             raise FieldProblem(
-                f'"{address}" mixes {" and ".join(sorted(s.title() for s in scripts))} letters'
-                + (f' ("{odd}" is {name})' if name else "")
-                + ", which makes it look like another address: retype it"
+                _(
+                    '"{value}" mixes letters of several alphabets ({alphabets}; "{odd}" is {name}), which makes it '
+                    "look like another address: retype it",
+                    value=address,
+                    alphabets=alphabets,
+                    odd=odd,
+                    name=name,
+                )
+                if name
+                else _(
+                    '"{value}" mixes letters of several alphabets ({alphabets}), which makes it look like another '
+                    "address: retype it",
+                    value=address,
+                    alphabets=alphabets,
+                )
             )
 
 
@@ -191,7 +213,7 @@ def _email_by_library(value: str) -> str:
     try:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError as error:
-        raise FieldProblem(f'"{value}" is not a valid email address: {_sentence(str(error))}') from None
+        raise FieldProblem(_email_problem(value, str(error))) from None
     return checked.normalized.lower()
 
 
@@ -281,7 +303,7 @@ def normalize_phone(text: str, region: str) -> str:
     """E.164 ('+84912345678'). Accepts what Excel does to phones: a lost leading zero, 9.12345678E+08, a quote."""
     value = clean_value(text)
     if value.startswith("-"):
-        raise FieldProblem(f'"{value}" is not a phone number: it is a negative number')
+        raise FieldProblem(_('"{value}" is not a phone number: it is a negative number', value=value))
     if _WHOLE_FLOAT.match(value):  # 912345602.0: a phone column that went through a number format
         value = value.partition(".")[0]
     plan = _region(region)
@@ -304,14 +326,21 @@ def _phone_by_library(value: str, region: str) -> str:
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as error:
-        raise FieldProblem(f'"{value}" is not a phone number: {_sentence(error._msg)}') from None
+        reason = _(_PHONE_PARSE_PROBLEMS.get(error.error_type, _PHONE_PARSE_PROBLEMS[error.NOT_A_NUMBER]))
+        raise FieldProblem(_('"{value}" is not a phone number: {reason}', value=value, reason=reason)) from None
     if not phonenumbers.is_valid_number(number):
         where = phonenumbers.region_code_for_number(number) or region
-        raise FieldProblem(f'"{value}" is not a valid phone number (checked as a {where} number)')
+        raise FieldProblem(
+            _('"{value}" is not a valid phone number (checked as a {region} number)', value=value, region=where)
+        )
     if number.extension:
         raise FieldProblem(
-            f'"{value}" has an extension ({number.extension}): a phone column holds one number a customer can be '
-            "reached at; put the extension in the note"
+            _(
+                '"{value}" has an extension ({extension}): a phone column holds one number a customer can be '
+                "reached at; put the extension in the note",
+                value=value,
+                extension=number.extension,
+            )
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -319,7 +348,9 @@ def _phone_by_library(value: str, region: str) -> str:
 def _expand_scientific(value: str) -> str:
     number = Decimal(value)
     if number != number.to_integral_value():
-        raise FieldProblem(f'"{value}" looks like a number Excel shortened; format the column as text and re-type it')
+        raise FieldProblem(
+            _('"{value}" looks like a number Excel shortened; format the column as text and re-type it', value=value)
+        )
     return str(int(number))
 
 
@@ -362,7 +393,9 @@ def normalize_date(text: str, order: str = "DMY") -> str:
             year += 1900 if year > dt.date.today().year % 100 else 2000
         return _checked_date(value, year, int(named["month"]), int(named["day"]))
     example = {"DMY": "28/02/1990", "MDY": "02/28/1990", "YMD": "1990-02-28"}.get(order, "28/02/1990")
-    raise FieldProblem(f'"{value}" is not a date (write it like {example} or 1990-02-28)')
+    raise FieldProblem(
+        _('"{value}" is not a date (write it like {example} or 1990-02-28)', value=value, example=example)
+    )
 
 
 _DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -370,23 +403,31 @@ _DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 def _checked_date(value: str, year: int, month: int, day: int) -> str:
     if not 1 <= month <= 12:
-        raise FieldProblem(f'"{value}" is not a date: there is no month {month}')
+        raise FieldProblem(_('"{value}" is not a date: there is no month {month}', value=value, month=str(month)))
     if not 1 <= year <= 9999:
-        raise FieldProblem(f'"{value}" is not a date: the year {year} is out of range')
+        raise FieldProblem(_('"{value}" is not a date: the year {year} is out of range', value=value, year=str(year)))
     last = 29 if month == 2 and calendar.isleap(year) else _DAYS[month - 1]
     if not 1 <= day <= last:
-        month_name = calendar.month_name[month]
-        raise FieldProblem(f'"{value}" is not a date: {month_name} {year} has {last} days, not {day}')
+        raise FieldProblem(
+            _(
+                '"{value}" is not a date: {month} {year} has {last} days, not {day}',
+                value=value,
+                month=month_name(month),
+                year=str(year),
+                last=last,
+                day=day,
+            )
+        )
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 # ---------- yes / no ----------
 # What we write (exports, templates, diff workbooks); everything below is what we read.
-YES_WORD, NO_WORD = "yes", "no"
+YES_WORD, NO_WORD = N_("yes"), N_("no")  # written in the job's language: có / không, sì / no, ja / nej
 
 
 def yes_no(value: bool) -> str:
-    return YES_WORD if value else NO_WORD
+    return _(YES_WORD) if value else _(NO_WORD)
 
 
 _YES = {"yes", "y", "true", "1", "x", "co", "dongy", "ja", "si", "checked", "subscribed", "on", "v"}
@@ -405,7 +446,14 @@ def normalize_bool(text: str) -> bool:
         return True
     if token in _NO:
         return False
-    raise FieldProblem(f'"{clean_text(text)}" is not yes or no (write yes/no, true/false, 1/0 or có/không)')
+    raise FieldProblem(
+        _(
+            '"{value}" is not yes or no (write {yes} or {no}; yes/no, true/false, 1/0 and có/không work too)',
+            value=clean_text(text),
+            yes=_(YES_WORD),
+            no=_(NO_WORD),
+        )
+    )
 
 
 # ---------- countries ----------
@@ -435,7 +483,7 @@ def normalize_country_code(text: str) -> str:
         return value
     if len(value) == 3 and (country := pycountry.countries.get(alpha_3=value)) is not None:
         return str(country.alpha_2)
-    raise FieldProblem(f'"{shown}" is not a country code (ISO 3166, like VN, US or DK)')
+    raise FieldProblem(_('"{value}" is not a country code (ISO 3166, like VN, US or DK)', value=shown))
 
 
 @remembered(1024)
@@ -444,7 +492,9 @@ def country_code_of(text: str) -> str:
     value = clean_value(text)
     code = _country_index().get(fold(value))
     if code is None:
-        raise FieldProblem(f'"{value}" is not a country we know (write its name, or its code in the code column)')
+        raise FieldProblem(
+            _('"{value}" is not a country we know (write its name, or its code in the code column)', value=value)
+        )
     return code
 
 
@@ -470,9 +520,9 @@ def normalize_number(text: str) -> int | float:
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise FieldProblem(f'"{clean_text(text)}" is not a number') from None
+        raise FieldProblem(_('"{value}" is not a number', value=clean_text(text))) from None
     if not number.is_finite():
-        raise FieldProblem(f'"{clean_text(text)}" is not a number')
+        raise FieldProblem(_('"{value}" is not a number', value=clean_text(text)))
     return int(number) if number == number.to_integral_value() else float(number)
 
 
@@ -483,10 +533,16 @@ def tags_of(text: str, max_tags: int = 250) -> tuple[str, ...]:
         tag = part.strip()
         if tag and tag.casefold() not in seen:
             if len(tag) > 255:
-                raise FieldProblem(f'a tag of {len(tag)} characters; at most 255 are allowed ("{tag[:20]}...")')
+                raise FieldProblem(
+                    _(
+                        'a tag of {length} characters; at most 255 are allowed ("{start}...")',
+                        length=len(tag),
+                        start=tag[:20],
+                    )
+                )
             seen[tag.casefold()] = tag
     if len(seen) > max_tags:
-        raise FieldProblem(f"{len(seen)} tags; at most {max_tags} are allowed")
+        raise FieldProblem(_("{count} tags; at most {limit} are allowed", count=len(seen), limit=max_tags))
     return tuple(seen.values())
 
 
@@ -497,9 +553,33 @@ def normalize_choice(text: str, allowed: tuple[str, ...]) -> str:
     if value in allowed:
         return value
     listed = ", ".join(f'"{choice}"' for choice in allowed)
-    raise FieldProblem(f'"{value}" is not one of the allowed values ({listed})')
+    raise FieldProblem(_('"{value}" is not one of the allowed values ({allowed})', value=value, allowed=listed))
 
 
-def _sentence(text: str) -> str:
-    text = text.strip().rstrip(".")
-    return text[:1].lower() + text[1:] if text else "not valid"
+# What the email library says, in our words (its own are English only); anything else: "not a valid email address".
+_EMAIL_PROBLEMS = (
+    ("must have an @-sign", N_('"{value}" is not a valid email address: it has no @')),
+    ("something before the @-sign", N_('"{value}" is not a valid email address: nothing comes before the @')),
+    ("something after the @-sign", N_('"{value}" is not a valid email address: nothing comes after the @')),
+    ("should have a period", N_('"{value}" is not a valid email address: the part after the @ has no dot')),
+    ("two periods in a row", N_('"{value}" is not a valid email address: it has two dots in a row')),
+    ("invalid character", N_('"{value}" is not a valid email address: it has characters an address cannot hold')),
+    ("too long", N_('"{value}" is not a valid email address: it is too long')),
+    ("special-use or reserved", N_('"{value}" is not a valid email address: its domain is reserved')),
+)
+
+
+def _email_problem(value: str, library_message: str) -> str:
+    for clue, message in _EMAIL_PROBLEMS:
+        if clue in library_message:
+            return _(message, value=value)
+    return _('"{value}" is not a valid email address', value=value)
+
+
+_PHONE_PARSE_PROBLEMS = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: N_("its country code is not valid"),
+    phonenumbers.NumberParseException.NOT_A_NUMBER: N_("it does not look like a phone number"),
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: N_("it is too short after the international prefix"),
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: N_("it is too short"),
+    phonenumbers.NumberParseException.TOO_LONG: N_("it is too long"),
+}

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
+from customer_bulk.i18n import LANGUAGES, N_, _, speaking
 from customer_bulk.models.job import ImportType
 from customer_bulk.models.tenant import CustomField, CustomFieldKind, TenantSettings
 from customer_bulk.normalize import fold
@@ -45,6 +46,20 @@ class FieldSpec:
     is_key: bool = False
     choices: tuple[str, ...] = ()
     help: str = ""  # shown as a note on the template's header cell
+    translated: bool = True  # header and help are ours (translated); a tenant's custom field says its own
+
+    @property
+    def label(self) -> str:
+        """The header as the current language says it."""
+        return _(self.header) if self.translated else self.header
+
+    @property
+    def note(self) -> str:
+        """What the template's note on the header says, in the current language."""
+        said = _(self.help) if self.translated and self.help else self.help
+        if self.choices:
+            said = " ".join(filter(None, (said, _("One of: {choices}.", choices=", ".join(self.choices)))))
+        return said
 
     @property
     def stored(self) -> bool:
@@ -56,64 +71,66 @@ def _spec(name: str, header: str, kind: Kind, *aliases: str, **extra: object) ->
 
 
 FIELDS: tuple[FieldSpec, ...] = (
-    _spec("customer_id", "Customer ID", Kind.ID, "customerid", "customer id", "kundeid", "kunde id", "kundenummer",
+    _spec("customer_id", N_("Customer ID"), Kind.ID, "customerid", "customer id", "kundeid", "kunde id", "kundenummer",
           "mã khách hàng", "mã kh", "codice cliente", "id cliente", "id",
-          help="Our customer id (from an export). Matched only when the import matches by id; 0 or empty = new."),
-    _spec("first_name", "First Name", Kind.NAME, "firstname", "given name", "tên", "nome", "fornavn"),
-    _spec("last_name", "Last Name", Kind.NAME, "lastname", "surname", "family name", "họ", "cognome", "efternavn"),
-    _spec("full_name", "Full Name", Kind.FULL_NAME, "name", "customer name", "họ tên", "họ và tên", "tên khách hàng",
+          help=N_("Our customer id (from an export). Matched only when the import matches by id; 0 or empty = new.")),
+    _spec("first_name", N_("First Name"), Kind.NAME, "firstname", "given name", "tên", "nome", "fornavn"),
+    _spec("last_name", N_("Last Name"), Kind.NAME, "lastname", "surname", "family name", "họ", "cognome", "efternavn"),
+    _spec("full_name", N_("Full Name"), Kind.FULL_NAME, "name", "customer name", "họ tên", "họ và tên",
+          "tên khách hàng",
           "nome completo", "nome del cliente", "nome cliente", "navn", "fulde navn", "kundenavn",
-          help="Split into first and last name when those columns are absent."),
-    _spec("email", "Email", Kind.EMAIL, "e-mail", "email address", "mail", "địa chỉ email", "thư điện tử",
+          help=N_("Split into first and last name when those columns are absent.")),
+    _spec("email", N_("Email"), Kind.EMAIL, "e-mail", "email address", "mail", "địa chỉ email", "thư điện tử",
           "posta elettronica", "indirizzo email", "e-mailadresse", max_length=254, is_key=True,
-          help="Identifies the customer (with Phone). One customer per email."),
-    _spec("phone", "Phone", Kind.PHONE, "phone number", "mobile", "mobile phone", "telephone", "tel", "cell",
+          help=N_("Identifies the customer (with Phone). One customer per email.")),
+    _spec("phone", N_("Phone"), Kind.PHONE, "phone number", "mobile", "mobile phone", "telephone", "tel", "cell",
           "số điện thoại", "sđt", "sdt", "điện thoại", "di động", "số di động", "telefono", "cellulare",
           "numero di telefono", "telefon", "telefonnummer", "mobil", "mobilnummer", max_length=64, is_key=True,
-          help="Identifies the customer (with Email). Local numbers are read in your country; +84... also works."),
-    _spec("gender", "Gender", Kind.CHOICE, "sex", "giới tính", "genere", "sesso", "køn"),
-    _spec("birthday", "Birthday", Kind.DATE, "birth date", "date of birth", "dob", "ngày sinh", "sinh nhật",
+          help=N_("Identifies the customer (with Email). Local numbers are read in your country; +84... also works.")),
+    _spec("gender", N_("Gender"), Kind.CHOICE, "sex", "giới tính", "genere", "sesso", "køn"),
+    _spec("birthday", N_("Birthday"), Kind.DATE, "birth date", "date of birth", "dob", "ngày sinh", "sinh nhật",
           "data di nascita", "compleanno", "fødselsdag", "fødselsdato"),
-    _spec("company", "Company", Kind.TEXT, "company name", "default address company", "công ty", "tên công ty",
+    _spec("company", N_("Company"), Kind.TEXT, "company name", "default address company", "công ty", "tên công ty",
           "azienda", "società", "firma", "virksomhed"),
-    _spec("address1", "Address 1", Kind.TEXT, "address", "address1", "street", "default address address1",
+    _spec("address1", N_("Address 1"), Kind.TEXT, "address", "address1", "street", "default address address1",
           "địa chỉ", "địa chỉ 1", "indirizzo", "adresse"),
-    _spec("address2", "Address 2", Kind.TEXT, "address2", "default address address2", "địa chỉ 2", "indirizzo 2",
+    _spec("address2", N_("Address 2"), Kind.TEXT, "address2", "default address address2", "địa chỉ 2", "indirizzo 2",
           "adresse 2"),
-    _spec("city", "City", Kind.TEXT, "town", "default address city", "thành phố", "quận/huyện", "quận huyện",
+    _spec("city", N_("City"), Kind.TEXT, "town", "default address city", "thành phố", "quận/huyện", "quận huyện",
           "città", "comune", "by"),
-    _spec("province", "Province", Kind.TEXT, "state", "region", "default address province", "tỉnh",
+    _spec("province", N_("Province"), Kind.TEXT, "state", "region", "default address province", "tỉnh",
           "tỉnh/thành phố", "tỉnh thành", "provincia", "regione"),
-    _spec("province_code", "Province Code", Kind.TEXT, "state code", "default address province code", "mã tỉnh",
+    _spec("province_code", N_("Province Code"), Kind.TEXT, "state code", "default address province code", "mã tỉnh",
           "codice provincia", max_length=10),
-    _spec("zip", "Zip", Kind.TEXT, "zip code", "postal code", "postcode", "default address zip", "mã bưu điện",
+    _spec("zip", N_("Zip"), Kind.TEXT, "zip code", "postal code", "postcode", "default address zip", "mã bưu điện",
           "mã bưu chính", "cap", "codice postale", "postnummer", "postnr", max_length=20),
-    _spec("country", "Country", Kind.COUNTRY, "default address country", "quốc gia", "nước", "paese", "nazione",
-          "land", help="A country name (English, Vietnamese, Italian or Danish); the code is derived."),
-    _spec("country_code", "Country Code", Kind.COUNTRY_CODE, "default address country code", "mã quốc gia",
-          "codice paese", "landekode", max_length=3, help="ISO 3166 code (VN, US, DK...); the name is derived."),
-    _spec("accepts_email_marketing", "Accepts Email Marketing", Kind.YES_NO, "accepts marketing",
+    _spec("country", N_("Country"), Kind.COUNTRY, "default address country", "quốc gia", "nước", "paese", "nazione",
+          "land", help=N_("A country name (English, Vietnamese, Italian or Danish); the code is derived.")),
+    _spec("country_code", N_("Country Code"), Kind.COUNTRY_CODE, "default address country code", "mã quốc gia",
+          "codice paese", "landekode", max_length=3, help=N_("ISO 3166 code (VN, US, DK...); the name is derived.")),
+    _spec("accepts_email_marketing", N_("Accepts Email Marketing"), Kind.YES_NO, "accepts marketing",
           "email marketing", "newsletter", "nhận email", "nhận email quảng cáo", "nhận quảng cáo",
           "consenso marketing", "consenso email", "nyhedsbrev", "accepterer markedsføring",
-          help="yes / no (also true/false, 1/0, có/không). Empty means no for a new customer."),
-    _spec("accepts_sms_marketing", "Accepts SMS Marketing", Kind.YES_NO, "sms marketing", "nhận sms",
-          "nhận sms quảng cáo", "consenso sms", "sms samtykke", help="yes / no. Empty means no for a new customer."),
-    _spec("tags", "Tags", Kind.TAGS, "tag", "thẻ", "nhãn", "nhóm khách hàng", "etichette", "mærker",
-          help="Separated by commas or semicolons."),
-    _spec("note", "Note", Kind.TEXT, "notes", "ghi chú", "nota", "noter", "kommentar", "bemærkning",
+          help=N_("yes / no (also true/false, 1/0, có/không). Empty means no for a new customer.")),
+    _spec("accepts_sms_marketing", N_("Accepts SMS Marketing"), Kind.YES_NO, "sms marketing", "nhận sms",
+          "nhận sms quảng cáo", "consenso sms", "sms samtykke",
+          help=N_("yes / no. Empty means no for a new customer.")),
+    _spec("tags", N_("Tags"), Kind.TAGS, "tag", "thẻ", "nhãn", "nhóm khách hàng", "etichette", "mærker",
+          help=N_("Separated by commas or semicolons.")),
+    _spec("note", N_("Note"), Kind.TEXT, "notes", "ghi chú", "nota", "noter", "kommentar", "bemærkning",
           max_length=5000),
-    _spec("total_spent", "Total Spent", Kind.TOTAL, "tổng chi tiêu", "spesa totale", "totale speso",
+    _spec("total_spent", N_("Total Spent"), Kind.TOTAL, "tổng chi tiêu", "spesa totale", "totale speso",
           "samlet forbrug"),
-    _spec("total_orders", "Total Orders", Kind.TOTAL, "tổng đơn hàng", "số đơn hàng", "ordini totali",
+    _spec("total_orders", N_("Total Orders"), Kind.TOTAL, "tổng đơn hàng", "số đơn hàng", "ordini totali",
           "antal ordrer"),
-    _spec("version", "Version", Kind.VERSION, "phiên bản", "versione",
-          help="Written by exports: a re-import refuses rows whose customer changed since (unless forced)."),
+    _spec("version", N_("Version"), Kind.VERSION, "phiên bản", "versione",
+          help=N_("Written by exports: a re-import refuses rows whose customer changed since (unless forced).")),
 )  # fmt: skip
 
 # Columns that our own error reports add, and columns from other systems we know are not customer data:
 # ignored silently so a fixed errors.xlsx re-imports as is.
-REPORT_COLUMNS = ("Error", "Warning")
-TOTALS_NOTE = (
+REPORT_COLUMNS = (N_("Error"), N_("Warning"))
+TOTALS_NOTE = N_(
     "Total spent and total orders are not imported: they start at 0 and grow with the customer's orders "
     "(as in Sapo and Shopify)."
 )
@@ -130,7 +147,16 @@ def header_token(text: str) -> str:
     return fold(text)
 
 
-_REPORT_TOKENS = {header_token(name) for name in REPORT_COLUMNS}
+def in_every_language(message: str) -> set[str]:
+    """What ``message`` is in each of our languages: a file written in any of them reads back in any other."""
+    said = set()
+    for language in LANGUAGES:
+        with speaking(language):
+            said.add(_(message))
+    return said
+
+
+_REPORT_TOKENS = {header_token(said) for name in REPORT_COLUMNS for said in in_every_language(name)}
 
 
 @dataclass(slots=True)
@@ -156,6 +182,10 @@ class Schema:
         for spec in fields:
             for alias in (spec.name, spec.header, *spec.aliases):
                 self._aliases.setdefault(header_token(alias), spec.name)
+        # Then our own headers as each language says them (templates and exports are written in the tenant's).
+        for spec in fields:
+            for said in in_every_language(spec.header) if spec.translated else ():
+                self._aliases.setdefault(header_token(said), spec.name)
 
     def __getitem__(self, name: str) -> FieldSpec:
         return self._by_name[name]
@@ -199,15 +229,22 @@ class Schema:
                     ignored.append(header)
             elif name in seen:
                 fields.append(None)
-                label = self[name].header.lower()
-                notes.append(f'Column "{header}" was ignored: column "{seen[name]}" already holds {label}.')
+                notes.append(
+                    _(
+                        'Column "{header}" was ignored: column "{other}" already holds {field}.',
+                        header=header,
+                        other=seen[name],
+                        field=self[name].label,
+                    )
+                )
             else:
                 seen[name] = header
                 fields.append(name)
         if ignored:
-            notes.append("Columns not imported (not customer fields): " + ", ".join(f'"{h}"' for h in ignored) + ".")
+            listed = ", ".join(f'"{h}"' for h in ignored)
+            notes.append(_("Columns not imported (not customer fields): {columns}.", columns=listed))
         if any(name and self[name].kind is Kind.TOTAL for name in fields):
-            notes.append(TOTALS_NOTE)
+            notes.append(_(TOTALS_NOTE))
         return HeaderMapping(fields=fields, ignored=ignored, notes=notes)
 
 
@@ -227,9 +264,7 @@ def _schema(genders: tuple[str, ...], custom_fields: tuple[CustomField, ...]) ->
     fields = []
     for spec in FIELDS:
         if spec.name == "gender":
-            spec = FieldSpec(
-                spec.name, spec.header, spec.kind, spec.aliases, choices=genders, help=f"One of: {', '.join(genders)}."
-            )
+            spec = FieldSpec(spec.name, spec.header, spec.kind, spec.aliases, choices=genders)
         fields.append(spec)
     for custom in custom_fields:
         allowed = tuple(custom.allowed)
@@ -240,7 +275,8 @@ def _schema(genders: tuple[str, ...], custom_fields: tuple[CustomField, ...]) ->
                 kind=_CUSTOM_KINDS[custom.kind],
                 aliases=tuple(custom.aliases),
                 choices=allowed,
-                help=f"One of: {', '.join(allowed)}." if allowed else f"{custom.kind.value.capitalize()}.",
+                help="" if allowed else f"{custom.kind.value.capitalize()}.",
+                translated=False,
             )
         )
     return Schema(tuple(fields))
@@ -254,13 +290,13 @@ BALANCE_SCHEMA = Schema(
     (
         DEFAULT_SCHEMA["phone"],
         DEFAULT_SCHEMA["email"],
-        _spec("opening_spend", "Opening Spend", Kind.AMOUNT, "dtdauky", "dt dau ky", "doanh thu đầu kỳ",
+        _spec("opening_spend", N_("Opening Spend"), Kind.AMOUNT, "dtdauky", "dt dau ky", "doanh thu đầu kỳ",
               "doanh số đầu kỳ", "chi tiêu đầu kỳ", "số dư đầu kỳ", "opening balance", "opening amount",
               "spesa iniziale", "saldo iniziale", "startsaldo", "åbningssaldo",
-              help="DTDauKy: what the member spent before, converted into points by your earn rule."),
-        _spec("cumulative_spend", "Cumulative Spend", Kind.AMOUNT, "dttichluy", "dt tich luy", "doanh thu tích lũy",
+              help=N_("DTDauKy: what the member spent before, converted into points by your earn rule.")),
+        _spec("cumulative_spend", N_("Cumulative Spend"), Kind.AMOUNT, "dttichluy", "dt tich luy", "doanh thu tích lũy",
               "doanh thu tích luỹ", "tổng chi tiêu", "total spent", "total spend", "lifetime spend",
               "spesa totale", "spesa cumulativa", "samlet forbrug",
-              help="DTTichLuy: what the member has spent up to now, recorded in their purchase history."),
+              help=N_("DTTichLuy: what the member has spent up to now, recorded in their purchase history.")),
     )
 )  # fmt: skip

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from customer_bulk.i18n import _
 from customer_bulk.models.job import ImportJob, ImportType, MatchKey
 from customer_bulk.models.tenant import NameOrder, Requirement, TenantSettings
 from customer_bulk.normalize import (
@@ -39,9 +40,12 @@ NEW_CUSTOMER_IDS = ("", "0")  # Tix: CustomerID 0 (or empty) means "create a new
 @dataclass(slots=True)
 class Issue:
     column: str
-    message: str
+    message: str  # said in the job's language
+    skipped: bool = False  # the field was left out and the row kept
 
     def __str__(self) -> str:
+        if self.skipped:
+            return f"{self.column}: " + _("{problem}; this field was not imported", problem=self.message)
         return f"{self.column}: {self.message}"
 
 
@@ -87,7 +91,7 @@ class RowContext:
         for index, name in enumerate(self.fields):
             if name is not None:
                 spec = schema[name]
-                label = self.headers[index] or spec.header
+                label = self.headers[index] or spec.label
                 plan.append(Column(index, name, label, _parser(spec, self), _slot(spec), spec.is_key, spec.stored))
         object.__setattr__(self, "plan", tuple(plan))
         required = {MatchKey.EMAIL: ("email",), MatchKey.PHONE: ("phone",)}.get(self.match_key, ("email", "phone"))
@@ -107,8 +111,8 @@ class RowContext:
     def column_name(self, field_name: str) -> str:
         for header, mapped in zip(self.headers, self.fields, strict=False):
             if mapped == field_name:
-                return header or self.schema[field_name].header
-        return self.schema[field_name].header
+                return header or self.schema[field_name].label
+        return self.schema[field_name].label
 
 
 # Where a parsed value goes (decided once per column, not per cell).
@@ -243,14 +247,16 @@ def validate_row(
             if stored:
                 result.clears.add(name)
             else:
-                result.warnings.append(Issue(label, f"{context.settings.clear_token} cannot clear this column"))
+                result.warnings.append(
+                    Issue(label, _("{token} cannot clear this column", token=context.settings.clear_token))
+                )
             continue
         ok, value = parse(text)
         if not ok:
             if is_key:
                 key_problems[name] = Issue(label, value)
             else:
-                result.warnings.append(Issue(label, f"{value}; this field was not imported"))
+                result.warnings.append(Issue(label, value, skipped=True))
             continue
         if slot == VALUE:
             values[name] = value
@@ -272,21 +278,28 @@ def validate_row(
     else:
         _apply_key_rule(result, key_problems, context)
         if context.settings.requirement is Requirement.FIRST_NAME_AND_EMAIL:
-            _require(result, context, ("first_name", "email"), "this account requires a first name and an email")
+            _require(result, context, ("first_name", "email"), _("this account requires a first name and an email"))
     if result.is_valid and duplicate_of:
         for name, first_row in duplicate_of.items():
             shown = result.customer_ref if name == "customer_id" else result.values.get(name, "")
             result.errors.append(
                 Issue(
                     context.column_name(name),
-                    f'"{shown}" is also on row {first_row}; the first occurrence was imported and this row was skipped',
+                    _(
+                        '"{value}" is also on row {row}; the first occurrence was imported and this row was skipped',
+                        value=shown,
+                        row=str(first_row),
+                    ),
                 )
             )
     if result.is_valid and shared_keys:
         for name, first_row in shared_keys.items():
             value = result.values.pop(name, "")
             result.warnings.append(
-                Issue(context.column_name(name), f'"{value}" is also on row {first_row}; not set on this row')
+                Issue(
+                    context.column_name(name),
+                    _('"{value}" is also on row {row}; not set on this row', value=value, row=str(first_row)),
+                )
             )
     return result
 
@@ -307,7 +320,12 @@ def _set_country(result: ValidatedRow, countries: dict[str, tuple[str, str]]) ->
     if named and coded and named[0] != coded[0]:
         result.warnings.append(
             Issue(
-                named[1], f'"{country_name(named[0])}" does not match the country code "{coded[0]}"; the code was kept'
+                named[1],
+                _(
+                    '"{country}" does not match the country code "{code}"; the code was kept',
+                    country=country_name(named[0]),
+                    code=coded[0],
+                ),
             )
         )
     if code:
@@ -329,13 +347,14 @@ def _apply_key_rule(result: ValidatedRow, problems: dict[str, Issue], context: R
     result.errors.extend(problems.values())
     if any(name in problems for name in required):
         return
-    names = " or ".join(context.column_name(name) for name in required)
+    names = _(" or ").join(context.column_name(name) for name in required)
     if context.match_key is MatchKey.CUSTOMER_ID:
-        message = "is required: a new customer (Customer ID 0 or empty) needs a usable email or phone"
+        message = _("is required: a new customer (Customer ID 0 or empty) needs a usable email or phone")
     elif context.match_key is MatchKey.AUTO:
-        message = "is required: the row has no usable email or phone, so it cannot be matched to a customer"
+        message = _("is required: the row has no usable email or phone, so it cannot be matched to a customer")
     else:
-        message = f"is required: this import matches customers by {required[0]}"
+        field_label = context.schema[required[0]].label.lower()
+        message = _("is required: this import matches customers by {field}", field=field_label)
     result.errors.append(Issue(names, message))
 
 
@@ -346,11 +365,15 @@ def _apply_balance_rule(result: ValidatedRow, problems: dict[str, Issue], contex
             result.errors.append(problems[name])
         elif name not in result.values:
             result.errors.append(
-                Issue(context.column_name(name), "is required: an opening balance finds the member by phone and email")
+                Issue(
+                    context.column_name(name), _("is required: an opening balance finds the member by phone and email")
+                )
             )
     _strict(result, context, ("opening_spend", "cumulative_spend"))
     if "opening_spend" not in result.values and not _has_error(result, context, "opening_spend"):
-        result.errors.append(Issue(context.column_name("opening_spend"), "is required: the spend that becomes points"))
+        result.errors.append(
+            Issue(context.column_name("opening_spend"), _("is required: the spend that becomes points"))
+        )
 
 
 def _require(result: ValidatedRow, context: RowContext, names: tuple[str, ...], reason: str) -> None:
@@ -359,7 +382,7 @@ def _require(result: ValidatedRow, context: RowContext, names: tuple[str, ...], 
     _strict(result, context, names)
     for name in names:
         if name not in result.values and not _has_error(result, context, name):
-            result.errors.append(Issue(context.column_name(name), f"is required ({reason})"))
+            result.errors.append(Issue(context.column_name(name), _("is required ({reason})", reason=reason)))
 
 
 def _strict(result: ValidatedRow, context: RowContext, names: tuple[str, ...]) -> None:
@@ -367,7 +390,7 @@ def _strict(result: ValidatedRow, context: RowContext, names: tuple[str, ...]) -
     columns = {context.column_name(name) for name in names if name not in result.values}
     for warning in [w for w in result.warnings if w.column in columns]:
         result.warnings.remove(warning)
-        result.errors.append(Issue(warning.column, warning.message.removesuffix("; this field was not imported")))
+        result.errors.append(Issue(warning.column, warning.message))
 
 
 def _has_error(result: ValidatedRow, context: RowContext, name: str) -> bool:
@@ -376,4 +399,4 @@ def _has_error(result: ValidatedRow, context: RowContext, name: str) -> bool:
 
 
 def _skipped(issue: Issue) -> Issue:
-    return Issue(issue.column, f"{issue.message}; this field was not imported")
+    return Issue(issue.column, issue.message, skipped=True)

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 from customer_bulk.dal.clients import aws_client
 from customer_bulk.dal.dynamo import from_attributes, to_attributes
 from customer_bulk.errors import ConflictError, NotFoundError
+from customer_bulk.i18n import _
 from customer_bulk.models.export import EXPORT_LIFECYCLE, ExportJob, ExportPart, ExportStatus
 from customer_bulk.models.job import (
     IMPORT_LIFECYCLE,
@@ -107,7 +108,7 @@ class JobStore:
         """The tenant's job, or ``NotFoundError`` (another tenant's job does not exist for this one)."""
         job = self.get(tenant_id, job_id)
         if job is None:
-            raise NotFoundError(f"No import {job_id}.")
+            raise NotFoundError(_("No import {job_id}.", job_id=job_id))
         return job
 
     def transition(
@@ -159,7 +160,9 @@ class JobStore:
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ConflictError(f"The import is not in a state that allows this ({to.value}).") from None
+                raise ConflictError(
+                    _("The import is not in a state that allows this ({status}).", status=to.value)
+                ) from None
             raise
         return item_to_job(from_attributes(response["Attributes"]))
 
@@ -300,7 +303,7 @@ class JobStore:
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ConflictError("The settings were changed by someone else since they were read.") from None
+                raise ConflictError(_("The settings were changed by someone else since they were read.")) from None
             raise
         return int(from_attributes(response["Attributes"])["revision"])
 
@@ -321,7 +324,7 @@ class JobStore:
     def require_export(self, tenant_id: str, export_id: str) -> ExportJob:
         export = self.get_export(tenant_id, export_id)
         if export is None:
-            raise NotFoundError(f"No export {export_id}.")
+            raise NotFoundError(_("No export {export_id}.", export_id=export_id))
         return export
 
     def save_export(self, job: ExportJob, was: ExportStatus) -> None:
@@ -339,7 +342,7 @@ class JobStore:
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ConflictError(f"The export is no longer {was.value}.") from None
+                raise ConflictError(_("The export is no longer {status}.", status=was.value)) from None
             raise
 
     def export_part_done(self, tenant_id: str, export_id: str, part: ExportPart, now: datetime) -> None:

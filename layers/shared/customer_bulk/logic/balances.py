@@ -9,6 +9,7 @@ second time, and the applied decision keeps the before-image, so a rollback give
 from collections.abc import Iterable
 from typing import Any
 
+from customer_bulk.i18n import _
 from customer_bulk.logic.matching import CustomerView, DecisionContext, apply_values, not_as_previewed
 from customer_bulk.models.customer import Customer
 from customer_bulk.models.decisions import ChunkDecision, RowOutcome, Status
@@ -47,19 +48,31 @@ def _mismatch(
     email: str, phone: str, by_email: Customer | None, by_phone: Customer | None, context: DecisionContext
 ) -> Issue | None:
     email_column, phone_column = context.column("email"), context.column("phone")
+    both = _("{phone} and {email}", phone=phone_column, email=email_column)
     if by_email is None and by_phone is None:
         return Issue(
-            f"{phone_column} and {email_column}",
-            "no member has this phone or this email; add the customer first, then import the opening balance",
+            both,
+            _("no member has this phone or this email; add the customer first, then import the opening balance"),
         )
     if by_email is None:
-        return Issue(email_column, f'"{email}" is not the email of the member with this phone ({phone})')
+        return Issue(
+            email_column,
+            _('"{email}" is not the email of the member with this phone ({phone})', email=email, phone=phone),
+        )
     if by_phone is None:
-        return Issue(phone_column, f'"{phone}" is not the phone of the member with this email ({email})')
+        return Issue(
+            phone_column,
+            _('"{phone}" is not the phone of the member with this email ({email})', phone=phone, email=email),
+        )
     if by_email.customer_id != by_phone.customer_id:
         return Issue(
-            f"{phone_column} and {email_column}",
-            f'"{phone}" and "{email}" belong to two different members; the phone and the email must be one member\'s',
+            both,
+            _(
+                '"{phone}" and "{email}" belong to two different members; the phone and the email must be one '
+                "member's",
+                phone=phone,
+                email=email,
+            ),
         )
     return None
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from customer_bulk.i18n import speaking
 from customer_bulk.logic.balances import decide_balances
 from customer_bulk.logic.matching import CustomerView, DecisionContext, Previewed, decide_chunk, row_addresses
 from customer_bulk.logic.records import decided_once, recorded
@@ -45,6 +46,11 @@ def apply_chunk(stores: Stores, message: ChunkMessage, now: datetime) -> None:
     if job is None or not job.expects(message):
         logger.info("Chunk already handled", extra={"job_id": message.job_id, "chunk": message.chunk})
         return
+    with speaking(job.language):  # rows' errors and warnings, what a rollback left alone: in the job's language
+        _apply(stores, job, message, now)
+
+
+def _apply(stores: Stores, job: ImportJob, message: ChunkMessage, now: datetime) -> None:
     if message.phase is Phase.ROLLBACK:
         _count(stores, job, message, rollback_chunk(stores, job, message.chunk, now), now)
         return

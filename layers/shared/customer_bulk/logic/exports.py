@@ -20,6 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.clock import utc_now
 from customer_bulk.errors import BadRequestError, ConflictError, TemporaryFailure
+from customer_bulk.i18n import Language, _, speaking, zone_name_of_region
 from customer_bulk.ids import new_id
 from customer_bulk.logic.links import file_link
 from customer_bulk.logic.tenants import tenant_settings
@@ -56,12 +57,19 @@ Customer = dict[str, Any]
 
 # ---------- the API ----------
 def create_export(
-    stores: Stores, tenant_id: str, requested_by: str, request: CreateExportRequest, api_url: str, now: datetime
+    stores: Stores,
+    tenant_id: str,
+    requested_by: str,
+    request: CreateExportRequest,
+    api_url: str,
+    now: datetime,
+    language: Language | None = None,
 ) -> ExportView:
     scope = request.scope
     if scope.kind is ScopeKind.SELECTED and not scope.ids:
-        raise BadRequestError("A selected export needs the ids of the customers (scope.ids).")
-    schema = schema_for(tenant_settings(stores, tenant_id))
+        raise BadRequestError(_("A selected export needs the ids of the customers (scope.ids)."))
+    settings = tenant_settings(stores, tenant_id)
+    schema = schema_for(settings)
     job = ExportJob(
         tenant_id=tenant_id,
         export_id=new_id(),
@@ -69,6 +77,8 @@ def create_export(
         api_url=api_url,
         request=request,
         columns=resolve_columns(request, schema),
+        language=language or settings.speaks,
+        zone=zone_name_of_region(settings.default_region),
         created_at=now,
         updated_at=now,
     )
@@ -89,7 +99,9 @@ def create_export(
         stores.exporter.call({"tenant_id": tenant_id, "export_id": job.export_id, "part": 0})
     except Exception as error:
         fail_export(stores, tenant_id, job.export_id, str(error), utc_now())
-        raise TemporaryFailure(f"Export {job.export_id} could not be written. Please try again.") from error
+        raise TemporaryFailure(
+            _("Export {export_id} could not be written. Please try again.", export_id=job.export_id)
+        ) from error
     return export_view(stores, finish_export(stores, tenant_id, job.export_id, utc_now()))
 
 
@@ -103,12 +115,18 @@ def resolve_columns(request: CreateExportRequest, schema: Schema) -> list[str]:
     if request.columns is not None:
         unknown = sorted(set(request.columns) - set(available))
         if unknown:
-            raise BadRequestError(f"Unknown columns ({', '.join(unknown)}); the columns are: {', '.join(available)}.")
+            raise BadRequestError(
+                _(
+                    "Unknown columns ({unknown}); the columns are: {columns}.",
+                    unknown=", ".join(unknown),
+                    columns=", ".join(available),
+                )
+            )
         available = [name for name in available if name in request.columns]
     if request.without_personal_data:
         available = [name for name in available if name not in PERSONAL_FIELDS]
     if not available:
-        raise BadRequestError("The export would have no columns.")
+        raise BadRequestError(_("The export would have no columns."))
     return available
 
 
@@ -222,7 +240,8 @@ def write_part(stores: Stores, tenant_id: str, export_id: str, part: int, now: d
     name = part_file_name(job, part)
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / name
-        rows = write_customers(path, file_format, columns, customers)
+        with speaking(job.language):  # headers and yes / no values
+            rows = write_customers(path, file_format, columns, customers)
         key = f"{_root(job)}files/{name}"
         stores.files.put_file(key, path, CONTENT_TYPES[file_format])
         written = planned.model_copy(
@@ -262,7 +281,8 @@ def fail_export(stores: Stores, tenant_id: str, export_id: str, cause: str, now:
     if not was.is_final:
         logger.error("Export failed", extra={"export_id": export_id, "cause": mask_text(cause[:500])})
         job.status, job.finished_at, job.updated_at = ExportStatus.FAILED, now, now
-        job.error = "The export could not be completed because of an internal error. Please start it again."
+        with speaking(job.language):
+            job.error = _("The export could not be completed because of an internal error. Please start it again.")
         return _save_step(stores, job, was)
     return job
 
@@ -289,6 +309,9 @@ def export_notice(stores: Stores, job: ExportJob) -> Notice:
         error=job.error,
         files=view.files,
         report_expires_days=max(1, get_settings().report_url_ttl_s // 86400),
+        language=job.language,
+        zone=job.zone,
+        ended_at=job.finished_at,
     )
 
 
@@ -312,6 +335,7 @@ def export_view(stores: Stores, job: ExportJob) -> ExportView:
         export_id=job.export_id,
         status=job.status,
         delivery=job.delivery,
+        language=job.language,
         rows=job.rows,
         percent=job.percent,
         files=files,

@@ -6,8 +6,9 @@ from datetime import datetime
 from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.errors import BadRequestError
+from customer_bulk.i18n import Language, _
 from customer_bulk.ids import new_id
-from customer_bulk.logic.job_actions import cancel_import, confirm_import, request_rollback
+from customer_bulk.logic.job_actions import cancel_import, confirm_import, request_rollback, require_import
 from customer_bulk.logic.report import report_link
 from customer_bulk.logic.tenants import tenant_settings
 from customer_bulk.models.api import CreateImportRequest, CreateImportResponse, ImportStatus, UploadForm
@@ -20,9 +21,16 @@ from customer_bulk.settings import get_settings
 
 
 def create_import(
-    stores: Stores, tenant_id: str, requested_by: str, request: CreateImportRequest, api_url: str, now: datetime
+    stores: Stores,
+    tenant_id: str,
+    requested_by: str,
+    request: CreateImportRequest,
+    api_url: str,
+    now: datetime,
+    language: Language | None = None,
 ) -> CreateImportResponse:
-    """``api_url``: the API the admin called, where the job's download links will point."""
+    """``api_url``: the API the admin called, where the job's download links will point; ``language``: the one the
+    request asked for (Accept-Language), else the tenant's."""
     settings = tenant_settings(stores, tenant_id)
     _check_mapping(request, schema_for(settings, request.options.type))
     job_id = new_id()
@@ -37,6 +45,7 @@ def create_import(
         phase=Phase.PREVIEW if request.options.preview else Phase.APPLY,
         options=request.options,
         settings=settings,
+        language=language or settings.speaks,
         created_at=now,
         updated_at=now,
     )
@@ -58,11 +67,17 @@ def _check_mapping(request: CreateImportRequest, schema: Schema) -> None:
     unknown = sorted({name for name in mapping.values() if name and name not in schema})
     if unknown:
         known = ", ".join(spec.name for spec in schema.fields)
-        raise BadRequestError(f"The mapping names unknown fields ({', '.join(unknown)}); the fields are: {known}.")
+        raise BadRequestError(
+            _(
+                "The mapping names unknown fields ({unknown}); the fields are: {fields}.",
+                unknown=", ".join(unknown),
+                fields=known,
+            )
+        )
 
 
 def import_status(stores: Stores, tenant_id: str, job_id: str) -> ImportStatus:
-    return status_of(stores, stores.jobs.require(tenant_id, job_id))
+    return status_of(stores, require_import(stores, tenant_id, job_id))
 
 
 # The status's workbook links, and the phase that writes each.

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from customer_bulk.errors import ConflictError
+from customer_bulk.errors import ConflictError, NotFoundError, utc_time
+from customer_bulk.i18n import N_, _, n_
 from customer_bulk.models.job import ChunkMessage, ImportJob, JobStatus, Phase
 from customer_bulk.observability import logger, metrics
 from customer_bulk.paths import JobPaths
@@ -39,14 +40,19 @@ def chunk_messages(job: ImportJob, reverse: bool = False) -> list[ChunkMessage]:
     ]
 
 
-def _job(stores: Stores, tenant_id: str, job_id: str) -> ImportJob:
-    return stores.jobs.require(tenant_id, job_id)
+def require_import(stores: Stores, tenant_id: str, job_id: str) -> ImportJob:
+    """The tenant's job, or ``NotFoundError`` saying so in the language in force (another tenant's job does not
+    exist for this one)."""
+    job = stores.jobs.get(tenant_id, job_id)
+    if job is None:
+        raise NotFoundError(_("No import {job_id}.", job_id=job_id))
+    return job
 
 
 def confirm_import(stores: Stores, tenant_id: str, job_id: str, now: datetime) -> ImportJob:
     """Apply exactly the previewed file with the previewed options. Rows whose customer changed since the preview
     are reported, not applied (logic.matching). A repeated request changes nothing."""
-    job = _job(stores, tenant_id, job_id)
+    job = require_import(stores, tenant_id, job_id)
     if _confirmed(job):
         return _resend_if_running(stores, job)
     if job.status is not JobStatus.PREVIEWED:
@@ -54,8 +60,10 @@ def confirm_import(stores: Stores, tenant_id: str, job_id: str, now: datetime) -
     if job.preview_expires_at is not None and now >= job.preview_expires_at:
         expire_preview(stores, job, now)
         raise ConflictError(
-            f"The preview expired at {job.preview_expires_at:%Y-%m-%d %H:%M} UTC and can no longer be confirmed; "
-            "import the file again."
+            _(
+                "The preview expired at {expired_at} and can no longer be confirmed; import the file again.",
+                expired_at=utc_time(job.preview_expires_at),
+            )
         )
     try:
         job = stores.jobs.transition(
@@ -63,7 +71,7 @@ def confirm_import(stores: Stores, tenant_id: str, job_id: str, now: datetime) -
             phase=Phase.APPLY.value, confirmed_at=now.isoformat(),
         )  # fmt: skip
     except ConflictError:  # a concurrent confirm, cancel or expiry won
-        job = _job(stores, tenant_id, job_id)
+        job = require_import(stores, tenant_id, job_id)
         if _confirmed(job):
             return job
         raise ConflictError(_not_previewed(job)) from None
@@ -87,7 +95,7 @@ def _resend_if_running(stores: Stores, job: ImportJob) -> ImportJob:
 
 def cancel_import(stores: Stores, tenant_id: str, job_id: str, now: datetime) -> ImportJob:
     """Discard a preview (or an import whose file never came): nothing was written, so only its files go."""
-    job = _job(stores, tenant_id, job_id)
+    job = require_import(stores, tenant_id, job_id)
     if job.status is JobStatus.CANCELLED:
         return job
     if job.status not in (JobStatus.PREVIEWED, JobStatus.AWAITING_UPLOAD):
@@ -97,7 +105,7 @@ def cancel_import(stores: Stores, tenant_id: str, job_id: str, now: datetime) ->
             tenant_id, job_id, JobStatus.CANCELLED, (JobStatus.PREVIEWED, JobStatus.AWAITING_UPLOAD), now
         )
     except ConflictError:
-        job = _job(stores, tenant_id, job_id)
+        job = require_import(stores, tenant_id, job_id)
         if job.status is JobStatus.CANCELLED:
             return job
         raise ConflictError(_not_cancellable(job)) from None
@@ -120,29 +128,35 @@ def request_rollback(
 ) -> tuple[ImportJob, bool]:
     """(the job, whether this call started a rollback). Rolling back again changes nothing, unless the last run
     failed or could not process some customers: then it runs again (restored customers stay restored)."""
-    job = _job(stores, tenant_id, job_id)
+    job = require_import(stores, tenant_id, job_id)
     if job.status is JobStatus.ROLLING_BACK or (job.status is JobStatus.ROLLED_BACK and not _unfinished(job)):
         return _resend_if_running(stores, job), False
     if job.phase is Phase.APPLY:
         if job.status not in (JobStatus.COMPLETED, JobStatus.FAILED):
             raise ConflictError(_nothing_to_undo(job))
         if job.chunks_total == 0:
-            raise ConflictError("Nothing was imported from this file, so there is nothing to roll back.")
+            raise ConflictError(_("Nothing was imported from this file, so there is nothing to roll back."))
     elif job.phase is not Phase.ROLLBACK:
         raise ConflictError(_nothing_to_undo(job))
     if job.undo_until is None:
-        raise ConflictError("This import cannot be rolled back: its previous values were not kept.")
+        raise ConflictError(_("This import cannot be rolled back: its previous values were not kept."))
     if now >= job.undo_until or _before_images_missing(stores, job):
         raise ConflictError(
-            f"This import can no longer be rolled back: its previous values were kept for "
-            f"{job.settings.undo_retention_days} days, until {job.undo_until:%Y-%m-%d %H:%M} UTC."
+            n_(
+                "This import can no longer be rolled back: its previous values were kept for {count} day, "
+                "until {until}.",
+                "This import can no longer be rolled back: its previous values were kept for {count} days, "
+                "until {until}.",
+                job.settings.undo_retention_days,
+                until=utc_time(job.undo_until),
+            )
         )
     try:
         job = stores.jobs.start_rollback(
             tenant_id, job_id, job.status, job.rollback_runs + 1, requested_by, now, remove=_NOTICE
         )
     except ConflictError:  # a concurrent request started it
-        return _job(stores, tenant_id, job_id), False
+        return require_import(stores, tenant_id, job_id), False
     stores.chunk_queue.send(chunk_messages(job, reverse=True))
     logger.info("Rollback started", extra={"job_id": job_id, "run": job.rollback_runs, "chunks": job.chunks_total})
     metrics.add_metric(name="RollbacksStarted", unit=MetricUnit.Count, value=1)
@@ -171,30 +185,60 @@ def _discard_files(stores: Stores, job: ImportJob) -> None:
 
 def _not_previewed(job: ImportJob) -> str:
     if _confirmed(job):
-        return "This preview was confirmed already."
+        return _("This preview was confirmed already.")
     if job.status in (JobStatus.FAILED, JobStatus.REJECTED) and job.options.preview:
-        return f"The preview {job.status.value}, so there is nothing to confirm: {job.error or 'see its email'}"
+        reason = job.error or _("see its email")
+        if job.status is JobStatus.FAILED:
+            return _("The preview failed, so there is nothing to confirm: {reason}", reason=reason)
+        return _("The preview rejected, so there is nothing to confirm: {reason}", reason=reason)
     if job.status is JobStatus.EXPIRED:
-        return "The preview expired and can no longer be confirmed; import the file again."
+        return _("The preview expired and can no longer be confirmed; import the file again.")
     if job.status is JobStatus.CANCELLED:
-        return "The preview was cancelled; import the file again to apply it."
+        return _("The preview was cancelled; import the file again to apply it.")
     if job.status in (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING, JobStatus.PROCESSING):
-        return "The preview is not ready yet; confirm it once its changes are shown."
-    return "Only a previewed import can be confirmed; this one was not previewed."
+        return _("The preview is not ready yet; confirm it once its changes are shown.")
+    return _("Only a previewed import can be confirmed; this one was not previewed.")
+
+
+# A whole sentence for each state that reaches it, so a translation can agree with the state (a state not listed
+# here, which the checks before never let through, is named by its code).
+_NOT_CANCELLABLE = {
+    JobStatus.COMPLETED: N_("The import is completed; only a preview waiting for confirmation can be cancelled."),
+    JobStatus.REJECTED: N_("The import is rejected; only a preview waiting for confirmation can be cancelled."),
+    JobStatus.FAILED: N_("The import is failed; only a preview waiting for confirmation can be cancelled."),
+    JobStatus.EXPIRED: N_("The import is expired; only a preview waiting for confirmation can be cancelled."),
+    JobStatus.ROLLING_BACK: N_("The import is rolling back; only a preview waiting for confirmation can be cancelled."),
+    JobStatus.ROLLED_BACK: N_("The import is rolled back; only a preview waiting for confirmation can be cancelled."),
+}
+_NOT_APPLIED = {
+    JobStatus.REJECTED: N_("The import is rejected: nothing of it was applied, so there is nothing to roll back."),
+    JobStatus.FAILED: N_("The import is failed: nothing of it was applied, so there is nothing to roll back."),
+    JobStatus.CANCELLED: N_("The import is cancelled: nothing of it was applied, so there is nothing to roll back."),
+    JobStatus.EXPIRED: N_("The import is expired: nothing of it was applied, so there is nothing to roll back."),
+}
 
 
 def _not_cancellable(job: ImportJob) -> str:
     if job.status in (JobStatus.SPLITTING, JobStatus.PROCESSING):
-        return "The import is running; a preview can be cancelled once its changes are shown."
-    return (
-        f"The import is {job.status.value.replace('_', ' ')}; only a preview waiting for confirmation can be cancelled."
+        return _("The import is running; a preview can be cancelled once its changes are shown.")
+    if job.status in _NOT_CANCELLABLE:
+        return _(_NOT_CANCELLABLE[job.status])
+    # Translators: {status} is the import's state as clients read it (rolled back, awaiting upload), untranslated.
+    return _(
+        "The import is {status}; only a preview waiting for confirmation can be cancelled.",
+        status=job.status.value.replace("_", " "),
     )
 
 
 def _nothing_to_undo(job: ImportJob) -> str:
     if job.status is JobStatus.PREVIEWED:
-        return "A preview changed nothing, so there is nothing to roll back; cancel it instead."
+        return _("A preview changed nothing, so there is nothing to roll back; cancel it instead.")
     if job.status in (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING, JobStatus.PROCESSING):
-        return "The import is still running; roll it back once it has finished."
-    state = job.status.value.replace("_", " ")
-    return f"The import is {state}: nothing of it was applied, so there is nothing to roll back."
+        return _("The import is still running; roll it back once it has finished.")
+    if job.status in _NOT_APPLIED:
+        return _(_NOT_APPLIED[job.status])
+    # Translators: {status} is the import's state as clients read it (rolled back, awaiting upload), untranslated.
+    return _(
+        "The import is {status}: nothing of it was applied, so there is nothing to roll back.",
+        status=job.status.value.replace("_", " "),
+    )

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from customer_bulk.i18n import _
 from customer_bulk.ids import new_id
 from customer_bulk.models.customer import Customer
 from customer_bulk.models.decisions import ChunkDecision, RowOutcome, Status
@@ -141,23 +142,27 @@ class DecisionContext:
             return None
         seen = self.previewed.get(row)
         if seen is None:
-            return "the preview did not get to this row (its part of the file was not processed)"
+            return _("the preview did not get to this row (its part of the file was not processed)")
         if not seen.applicable:
-            return "the preview did not show this row as one to import"
+            return _("the preview did not show this row as one to import")
         if target is not None and target.updated_by_job == self.job_id:
             return None
         if target is None:
             if seen.customer_id is not None:
-                return "the customer this row matched in the preview no longer has this email or phone"
+                return _("the customer this row matched in the preview no longer has this email or phone")
             if set(seen.new_keys) & set(taken):
-                return "a customer with this email or phone was added after the preview"
+                return _("a customer with this email or phone was added after the preview")
             return None
         if seen.customer_id is None:
-            return "a customer with this email or phone was added after the preview"
+            return _("a customer with this email or phone was added after the preview")
         if target.customer_id != seen.customer_id:
-            return "this email or phone belongs to another customer since the preview"
+            return _("this email or phone belongs to another customer since the preview")
         if target.version != seen.version:
-            return f"this customer changed after the preview (version {seen.version} then, {target.version} now)"
+            return _(
+                "this customer changed after the preview (version {then} then, {now} now)",
+                then=str(seen.version),
+                now=str(target.version),
+            )
         return None
 
 
@@ -181,9 +186,9 @@ def _decide_row(row: ValidatedRow, view: CustomerView, context: DecisionContext)
     if match_key is MatchKey.CUSTOMER_ID:
         target = view.customer_with_id(row.id_to_match) if row.id_to_match else None
         if row.id_to_match and target is None:
-            message = (
-                f'"{row.id_to_match}" is not a customer of this account '
-                "(write 0 or leave it empty to create a new customer)"
+            message = _(
+                '"{id}" is not a customer of this account (write 0 or leave it empty to create a new customer)',
+                id=row.id_to_match,
             )
             return RowOutcome(row.row, Status.INVALID, errors=[str(Issue(context.column("customer_id"), message))])
     else:
@@ -197,14 +202,14 @@ def _decide_row(row: ValidatedRow, view: CustomerView, context: DecisionContext)
     for key_field, owner in (("email", by_email), ("phone", by_phone)):
         if owner is not None and (target is None or owner.customer_id != target.customer_id):
             value = values.pop(key_field)
-            message = f'"{value}" already belongs to another customer; not set on this row'
+            message = _('"{value}" already belongs to another customer; not set on this row', value=value)
             warnings.append(str(Issue(context.column(key_field), message)))
 
     if target is None:
         if reason := context.changed_since_preview(row.row, None, taken):
             return not_as_previewed(row.row, None, None, reason, warnings)
         if not ("email" in values or "phone" in values):
-            message = "cannot create a customer: its email and phone already belong to other customers"
+            message = _("cannot create a customer: its email and phone already belong to other customers")
             return RowOutcome(row.row, Status.INVALID, errors=[message], warnings=warnings)
         customer = _create(values, view, context)
         created = {name: [None, value] for name, value in customer.fields.items()}
@@ -215,9 +220,11 @@ def _decide_row(row: ValidatedRow, view: CustomerView, context: DecisionContext)
     if reason := context.changed_since_preview(row.row, target):
         return not_as_previewed(row.row, target.customer_id, stored_version, reason, warnings)
     if row.version is not None and row.version != stored_version and not context.options.force:
-        message = (
-            f"this customer changed after the export (version {stored_version} now, {row.version} in the file); "
-            "export it again, or import with force to overwrite"
+        message = _(
+            "this customer changed after the export (version {now} now, {then} in the file); "
+            "export it again, or import with force to overwrite",
+            now=str(stored_version),
+            then=str(row.version),
         )
         return RowOutcome(
             row.row,
@@ -255,7 +262,7 @@ def apply_values(
 def not_as_previewed(
     row: int, customer_id: str | None, version: int | None, reason: str, warnings: list[str]
 ) -> RowOutcome:
-    message = f"{reason}; not applied. Preview the file again to see the current changes"
+    message = _("{reason}; not applied. Preview the file again to see the current changes", reason=reason)
     return RowOutcome(row, Status.STALE, customer_id, errors=[message], warnings=warnings, seen_version=version)
 
 
@@ -285,7 +292,7 @@ def _keep_a_key(
         for name in ("email", "phone"):
             if name in clears:
                 clears.discard(name)
-                warnings.append(str(Issue(context.column(name), "the only key of a customer cannot be cleared")))
+                warnings.append(str(Issue(context.column(name), _("the only key of a customer cannot be cleared"))))
 
 
 def _merged(target: Customer, values: dict[str, Any], tags_mode: TagsMode) -> dict[str, Any]:

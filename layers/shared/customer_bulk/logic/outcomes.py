@@ -2,14 +2,20 @@
 
 from collections.abc import Iterator
 
+from customer_bulk.i18n import N_, _
 from customer_bulk.logic.records import recorded
 from customer_bulk.models.decisions import RowOutcome, Status
 from customer_bulk.models.job import ImportJob, Phase
 from customer_bulk.paths import JobPaths
 from customer_bulk.ports import Stores
 
-NOT_PROCESSED = "Not processed: this part of the file failed repeatedly; import these rows again"
-STALLED = "Not processed: the import stopped making progress before reaching this row; import these rows again"
+NOT_PROCESSED = N_("Not processed: this part of the file failed repeatedly; import these rows again")
+STALLED = N_("Not processed: the import stopped making progress before reaching this row; import these rows again")
+
+
+def upload_headers(job: ImportJob) -> list[str]:
+    """The file's headers as uploaded, a blank one named by its position (the reports' columns)."""
+    return [header or _("Column {number}", number=str(index + 1)) for index, header in enumerate(job.headers)]
 
 
 def rows_with_outcomes(
@@ -22,12 +28,12 @@ def rows_with_outcomes(
     for number in range(job.chunks_total):
         records = files.read_json_lines(paths.chunk(number))
         if number in failed or number in stalled:
-            reason = NOT_PROCESSED if number in failed else STALLED
+            reason = _(NOT_PROCESSED if number in failed else STALLED)
             for record in records:
                 yield record["r"], record["v"], RowOutcome(record["r"], Status.NOT_PROCESSED, errors=[reason])
             continue
         decision = recorded(stores, job, number, phase)
         outcomes = {outcome.row: outcome for outcome in decision.outcomes} if decision else {}
         for record in records:
-            outcome = outcomes.get(record["r"]) or RowOutcome(record["r"], Status.NOT_PROCESSED, errors=[STALLED])
+            outcome = outcomes.get(record["r"]) or RowOutcome(record["r"], Status.NOT_PROCESSED, errors=[_(STALLED)])
             yield record["r"], record["v"], outcome

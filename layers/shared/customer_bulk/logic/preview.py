@@ -8,8 +8,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from customer_bulk.i18n import N_, _, moment, zone_name_of_region
 from customer_bulk.logic.notice import preview_lines
-from customer_bulk.logic.outcomes import rows_with_outcomes
+from customer_bulk.logic.outcomes import rows_with_outcomes, upload_headers
 from customer_bulk.models.decisions import RowOutcome, Status
 from customer_bulk.models.job import Counts, ImportJob, Phase
 from customer_bulk.normalize import yes_no
@@ -18,13 +19,13 @@ from customer_bulk.schema import Schema, schema_for
 from customer_bulk.spreadsheet.writer import XLSX, SafeWorkbook
 
 STATUS_LABELS = {
-    Status.CREATED: "New",
-    Status.UPDATED: "Changed",
-    Status.UNCHANGED: "Unchanged",
-    Status.SKIPPED: "Skipped (exists)",
-    Status.STALE: "Changed since export",
-    Status.INVALID: "Invalid",
-    Status.NOT_PROCESSED: "Not processed",
+    Status.CREATED: N_("New"),
+    Status.UPDATED: N_("Changed"),
+    Status.UNCHANGED: N_("Unchanged"),
+    Status.SKIPPED: N_("Skipped (exists)"),
+    Status.STALE: N_("Changed since export"),
+    Status.INVALID: N_("Invalid"),
+    Status.NOT_PROCESSED: N_("Not processed"),
 }
 ROW_FILLS = {Status.CREATED: "new", Status.INVALID: "invalid", Status.NOT_PROCESSED: "invalid", Status.STALE: "invalid"}
 # A changed field shows on the column it came from; derived fields on the column they were derived from.
@@ -34,19 +35,21 @@ _DERIVED_FROM = {
     "country": ("country_code",),
     "country_code": ("country",),
 }
-FIXED_COLUMNS = ("Row", "Status")
+FIXED_COLUMNS = (N_("Row"), N_("Status"))
 
 
 def write_diff_report(
     stores: Stores, job: ImportJob, key: str, stalled: set[int], counts: Counts, expires_at: datetime
 ) -> None:
-    headers = [header or f"Column {index + 1}" for index, header in enumerate(job.headers)]
+    headers = upload_headers(job)
     schema = schema_for(job.settings, job.options.type)
     columns = _columns_of_fields(job.fields)
+    statuses = {status: _(label) for status, label in STATUS_LABELS.items()}
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "diff.xlsx"
         with SafeWorkbook(path) as book:
-            sheet = book.add_sheet("Changes", [*FIXED_COLUMNS, *headers, "Details"])
+            fixed = [_(name) for name in FIXED_COLUMNS]
+            sheet = book.add_sheet(_("Changes"), [*fixed, *headers, _("Details")])
             for row, cells, outcome in rows_with_outcomes(stores, job, stalled, Phase.PREVIEW):
                 padded: list[Any] = [*cells, *[""] * (len(headers) - len(cells))][: len(headers)]
                 fill = ROW_FILLS.get(outcome.status)
@@ -60,9 +63,14 @@ def write_diff_report(
                             fills[position] = "changed"
                             comments[position] = _was(schema, name, old, comments.get(position))
                 details = _details(outcome, schema)
-                sheet.write_filled_row([row, STATUS_LABELS[outcome.status], *padded, details], fills, comments)
+                sheet.write_filled_row([row, statuses[outcome.status], *padded, details], fills, comments)
             sheet.finish()
-            _summary(book, job.rows_total, counts, expires_at)
+            _summary(
+                book,
+                job.rows_total,
+                counts,
+                moment(expires_at, zone_name_of_region(job.settings.default_region)),
+            )
         stores.files.put_file(key, path, XLSX)
 
 
@@ -80,7 +88,7 @@ def _columns_of_fields(fields: Sequence[str | None]) -> dict[str, list[int]]:
 
 
 def _was(schema: Schema, name: str, old: Any, earlier: str | None) -> str:
-    line = f"{_label(schema, name)} was: {_shown(old)}"
+    line = _("{field} was: {value}", field=_label(schema, name), value=_shown(old))
     return f"{earlier}\n{line}" if earlier else line
 
 
@@ -96,12 +104,12 @@ def _details(outcome: RowOutcome, schema: Schema) -> str:
 
 
 def _label(schema: Schema, name: str) -> str:
-    return schema[name].header if name in schema else name.replace("_", " ").capitalize()
+    return schema[name].label if name in schema else name.replace("_", " ").capitalize()
 
 
 def _shown(value: Any) -> str:
     if value is None or value == "" or value == []:
-        return "(empty)"
+        return _("(empty)")
     if isinstance(value, bool):
         return yes_no(value)
     if isinstance(value, list):
@@ -109,8 +117,8 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _summary(book: SafeWorkbook, rows_total: int, counts: Counts, expires_at: datetime) -> None:
-    sheet = book.add_sheet("Summary", ["", "Rows"], widths=(44, 12))
+def _summary(book: SafeWorkbook, rows_total: int, counts: Counts, deadline: str) -> None:
+    sheet = book.add_sheet(_("Summary"), ["", _("Rows")], widths=(44, 12))
     for label, value in preview_lines(counts, rows_total):
         sheet.write_row([label, value])
-    sheet.write_row([f"Nothing is written until the import is confirmed, before {expires_at:%Y-%m-%d %H:%M} UTC."])
+    sheet.write_row([_("Nothing is written until the import is confirmed, before {deadline}.", deadline=deadline)])

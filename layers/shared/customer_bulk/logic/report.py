@@ -16,8 +16,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from customer_bulk.i18n import _, n_, speaking, zone_name_of_region
 from customer_bulk.logic.links import file_link
-from customer_bulk.logic.outcomes import rows_with_outcomes
+from customer_bulk.logic.outcomes import rows_with_outcomes, upload_headers
 from customer_bulk.logic.preview import write_diff_report
 from customer_bulk.logic.rollback import customers_in, write_rollback_report
 from customer_bulk.masking import mask_text
@@ -49,8 +50,13 @@ def start_report(stores: Stores, job: ImportJob) -> None:
 
 
 def build_report(stores: Stores, tenant_id: str, job_id: str, now: datetime, phase: Phase = Phase.APPLY) -> Notice:
-    jobs = stores.jobs
-    job = jobs.require(tenant_id, job_id)
+    job = stores.jobs.require(tenant_id, job_id)
+    with speaking(job.language):  # the workbook, the notes and errors it writes: in the job's language
+        return _build_report(stores, job, now, phase)
+
+
+def _build_report(stores: Stores, job: ImportJob, now: datetime, phase: Phase) -> Notice:
+    jobs, tenant_id, job_id = stores.jobs, job.tenant_id, job.job_id
     if job.phase is phase and job.status is phase.running_status:
         finish = {Phase.APPLY: _finish, Phase.PREVIEW: _finish_preview, Phase.ROLLBACK: _finish_rollback}[phase]
         job = finish(stores, job, now)
@@ -62,7 +68,7 @@ def build_report(stores: Stores, tenant_id: str, job_id: str, now: datetime, pha
             _ACTIVE,
             now,
             error_code="stalled",
-            error="The file could not be split into parts because of an internal error. Please upload it again.",
+            error=_("The file could not be split into parts because of an internal error. Please upload it again."),
         )
     return notice_of(stores, job, phase)
 
@@ -73,16 +79,26 @@ def fail_job(
     """The state machine's catch: end the job as failed with a reason, unless it already ended."""
     jobs = stores.jobs
     job = jobs.require(tenant_id, job_id)
+    with speaking(job.language):
+        return _fail_job(stores, job, cause, now, phase)
+
+
+def _fail_job(stores: Stores, job: ImportJob, cause: str, now: datetime, phase: Phase) -> Notice:
+    jobs, tenant_id, job_id = stores.jobs, job.tenant_id, job.job_id
     # Only the phase that failed: a later phase may have started meanwhile (a rollback while the notice retried).
     before_split = job.status in (JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING)
     if job.phase is phase and (job.status is phase.running_status or before_split):
         logger.error("Import failed", extra={"job_id": job_id, "phase": phase.value, "cause": mask_text(cause[:500])})
         error = (
-            "The rollback could not be completed because of an internal error. Customers already restored stay "
-            "restored; roll the import back again to finish it."
+            _(
+                "The rollback could not be completed because of an internal error. Customers already restored stay "
+                "restored; roll the import back again to finish it."
+            )
             if phase is Phase.ROLLBACK
-            else "The import could not be completed because of an internal error. Customers already applied "
-            "stay applied; import the file again to finish it."
+            else _(
+                "The import could not be completed because of an internal error. Customers already applied "
+                "stay applied; import the file again to finish it."
+            )
         )
         fields: dict[str, Any] = {"error_code": "internal_error", "error": error}
         if phase is Phase.APPLY:  # what was applied can be rolled back
@@ -126,7 +142,15 @@ def notice_of(stores: Stores, job: ImportJob, phase: Phase = Phase.APPLY) -> Not
         report_url=url,
         report_name=report_name if url else None,
         report_expires_days=max(1, settings.report_url_ttl_s // 86400),
+        language=job.language,
+        zone=zone_name_of_region(job.settings.default_region),
+        ended_at=_ended_at(job, phase),
     )
+
+
+def _ended_at(job: ImportJob, phase: Phase) -> datetime:
+    ended = {Phase.APPLY: job.finished_at, Phase.PREVIEW: job.previewed_at, Phase.ROLLBACK: job.rolled_back_at}
+    return ended[phase] or job.updated_at
 
 
 def _missing(job: ImportJob) -> list[int]:
@@ -147,7 +171,14 @@ def _close_rows(
         unprocessed = sum(len(stores.files.read_json_lines(paths.chunk(number))) for number in missing)
         counts = counts.model_copy(update={"not_processed": counts.not_processed + unprocessed})
         fields["count"] = (phase, "not_processed", counts.not_processed)
-        fields["notes"] = [*job.notes, f"{unprocessed:,} rows were not processed: the import stopped making progress."]
+        fields["notes"] = [
+            *job.notes,
+            n_(
+                "{count} row was not processed: the import stopped making progress.",
+                "{count} rows were not processed: the import stopped making progress.",
+                unprocessed,
+            ),
+        ]
     return set(missing), counts, fields
 
 
@@ -199,12 +230,12 @@ def _finish_rollback(stores: Stores, job: ImportJob, now: datetime) -> ImportJob
 
 def _write_error_report(stores: Stores, job: ImportJob, key: str, stalled: set[int]) -> None:
     """Invalid rows exactly as uploaded plus an Error column (re-importable as is), and a sheet of warnings."""
-    headers = [header or f"Column {index + 1}" for index, header in enumerate(job.headers)]
+    headers = upload_headers(job)
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "report.xlsx"
         with SafeWorkbook(path) as book:
-            invalid = book.add_sheet("Invalid rows", [*headers, REPORT_COLUMNS[0]])
-            warned = book.add_sheet("Warnings", ["Row", *headers, REPORT_COLUMNS[1]])
+            invalid = book.add_sheet(_("Invalid rows"), [*headers, _(REPORT_COLUMNS[0])])
+            warned = book.add_sheet(_("Warnings"), [_("Row"), *headers, _(REPORT_COLUMNS[1])])
             for row, cells, outcome in rows_with_outcomes(stores, job, stalled, Phase.APPLY):
                 padded = [*cells, *[""] * (len(headers) - len(cells))][: len(headers)]
                 if outcome.status in (Status.INVALID, Status.NOT_PROCESSED, Status.STALE):
@@ -217,4 +248,4 @@ def _write_error_report(stores: Stores, job: ImportJob, key: str, stalled: set[i
 
 
 def _row_message(row: int, errors: list[str]) -> str:
-    return f"Row {row}: " + "; ".join(errors)
+    return _("Row {row}: {errors}", row=str(row), errors="; ".join(errors))

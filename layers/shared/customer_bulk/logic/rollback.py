@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from customer_bulk.i18n import N_, _
 from customer_bulk.logic.records import decided_once, recorded
 from customer_bulk.models.decisions import ChunkDecision, RowOutcome, Status
 from customer_bulk.models.job import ImportJob, Phase, RollbackCounts
@@ -36,7 +37,7 @@ from customer_bulk.storage_layout import CUSTOMER, Item, customer_fields
 RESTORED = "restored"
 REMOVED = "removed"
 LEFT_ALONE = "left_alone"
-NOT_PROCESSED = "Not rolled back: this part of the rollback failed repeatedly; roll the import back again"
+NOT_PROCESSED = N_("Not rolled back: this part of the rollback failed repeatedly; roll the import back again")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ def _decide(stores: Stores, job: ImportJob, chunk: int, now: datetime) -> ChunkD
     after.update({item["pk"]: item for item in applied.puts})
     current = stores.customers.get_many(before)
     touched = {customer.customer_id: customer for customer in _touched(applied)}
-    labels = {spec.name: spec.header for spec in schema_for(job.settings, job.options.type).fields}
+    labels = {spec.name: spec.label for spec in schema_for(job.settings, job.options.type).fields}
 
     outcomes: list[RowOutcome] = []
     puts: list[Item] = []
@@ -174,13 +175,13 @@ def _why_left_alone(
     )
     now_item = current.get(home) if home else None
     if home is None or now_item is None or now_item.get("customer_id") != customer_id:
-        return "deleted or given another email or phone after the import; left as it is now"
+        return _("deleted or given another email or phone after the import; left as it is now")
     imported, present = customer_fields(after.get(home) or {}), customer_fields(now_item)
     changed = sorted(name for name in imported.keys() | present.keys() if imported.get(name) != present.get(name))
     if not changed:
-        return "shares an email or phone with a customer changed after the import; left as it is now"
+        return _("shares an email or phone with a customer changed after the import; left as it is now")
     names = ", ".join(labels.get(name, name.replace("_", " ").capitalize()) for name in changed)
-    return f"changed after the import ({names}); left as it is now"
+    return _("changed after the import ({fields}); left as it is now", fields=names)
 
 
 def _counts(outcomes: list[RowOutcome]) -> RollbackCounts:
@@ -191,7 +192,7 @@ def _counts(outcomes: list[RowOutcome]) -> RollbackCounts:
 
 
 # ---------- the report ----------
-REPORT_HEADERS = ("Row", "Customer ID", "Email", "Phone", "Why")
+REPORT_HEADERS = (N_("Row"), N_("Customer ID"), N_("Email"), N_("Phone"), N_("Why"))
 
 
 def write_rollback_report(stores: Stores, job: ImportJob, key: str, stalled: set[int]) -> None:
@@ -199,7 +200,8 @@ def write_rollback_report(stores: Stores, job: ImportJob, key: str, stalled: set
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "rollback.xlsx"
         with SafeWorkbook(path) as book:
-            sheet = book.add_sheet("Left alone", REPORT_HEADERS, widths=(8, 28, 30, 16, 80))
+            headers = [_(header) for header in REPORT_HEADERS]
+            sheet = book.add_sheet(_("Left alone"), headers, widths=(8, 28, 30, 16, 80))
             for values in _not_restored(stores, job, stalled):
                 sheet.write_row(values, book.error)
             sheet.finish()
@@ -219,7 +221,7 @@ def _not_restored(stores: Stores, job: ImportJob, stalled: set[int]) -> Iterator
             if item["kind"] == CUSTOMER
         }
         if number in failed:
-            reasons = {customer.customer_id: NOT_PROCESSED for customer in _touched(applied)}
+            reasons = {customer.customer_id: _(NOT_PROCESSED) for customer in _touched(applied)}
             rows = {customer.customer_id: customer.row for customer in _touched(applied)}
         else:
             rolled_back = recorded(stores, job, number, Phase.ROLLBACK)

@@ -15,6 +15,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.errors import ConflictError, FileRejected
+from customer_bulk.i18n import _, speaking
 from customer_bulk.logic.job_actions import chunk_messages
 from customer_bulk.logic.report import start_report
 from customer_bulk.models.job import ChunkMessage, ImportJob, ImportOptions, ImportType, JobStatus, MatchKey
@@ -53,6 +54,12 @@ def split_upload(stores: Stores, key: str, size: int, now: datetime) -> None:
         # A redelivered upload event after the chunks were recorded: re-send them (deduplicated downstream).
         stores.chunk_queue.send(chunk_messages(job))
         return
+    with speaking(job.language):  # a rejection, the notes: said in the job's language
+        _split(stores, job, key, size, now)
+
+
+def _split(stores: Stores, job: ImportJob, key: str, size: int, now: datetime) -> None:
+    jobs, tenant_id, job_id = stores.jobs, job.tenant_id, job.job_id
     try:
         job = jobs.transition(
             tenant_id,
@@ -138,7 +145,7 @@ def examine_upload(local: Path, file_name: str, settings: TenantSettings, option
         _check_mapping(table, schema.map_headers(table.headers, options.mapping), job)
         rows = 0
         remaining = iter(table.rows)
-        for _ in remaining:
+        for _row in remaining:
             rows += 1
             if rows > settings.max_rows:
                 raise _too_many_rows(rows, remaining, settings.max_rows)
@@ -150,12 +157,18 @@ def examine_upload(local: Path, file_name: str, settings: TenantSettings, option
 
 
 def _too_many_rows(seen: int, remaining: Iterator[Any], limit: int) -> FileRejected:
-    total = seen + sum(1 for _ in remaining)
-    return FileRejected("too_many_rows", f"The file has {total:,} customer rows; the limit is {limit:,} per import.")
+    total = seen + sum(1 for _row in remaining)
+    return FileRejected(
+        "too_many_rows",
+        _("The file has {total} customer rows; the limit is {limit} per import.", total=total, limit=limit),
+    )
 
 
 def _no_data(table: Table) -> FileRejected:
-    return FileRejected("no_data", f"The file has a header row (row {table.header_row}) but no customers below it.")
+    return FileRejected(
+        "no_data",
+        _("The file has a header row (row {row}) but no customers below it.", row=str(table.header_row)),
+    )
 
 
 def _map_columns(stores: Stores, table: Table, job: ImportJob, now: datetime) -> HeaderMapping:
@@ -170,37 +183,53 @@ def _map_columns(stores: Stores, table: Table, job: ImportJob, now: datetime) ->
             job.tenant_id, signature, dict(zip(table.headers, mapping.fields, strict=True)), now
         )
     elif remembered:
-        mapping.notes.insert(0, "The column mapping chosen for your last file with these columns was used again.")
+        mapping.notes.insert(0, _("The column mapping chosen for your last file with these columns was used again."))
     return mapping
 
 
 def _check_mapping(table: Table, mapping: HeaderMapping, job: ImportJob) -> None:
     keys = mapping.key_fields
-    headers = ", ".join(f'"{header}"' for header in table.headers if header) or "none"
+    headers = ", ".join(f'"{header}"' for header in table.headers if header) or _("none")
+    row = str(table.header_row)
     if job.options.type is ImportType.OPENING_BALANCE:
-        missing = [BALANCE_SCHEMA[name].header for name in BALANCE_REQUIRED if name not in mapping.fields]
+        missing = [BALANCE_SCHEMA[name].label for name in BALANCE_REQUIRED if name not in mapping.fields]
         if missing:
             raise FileRejected(
                 "no_key_column",
-                f"An opening balance needs Phone, Email and Opening Spend (DTDauKy) columns; this file has no "
-                f"{' or '.join(missing)} column (header row {table.header_row}: {headers}).",
+                _(
+                    "An opening balance needs Phone, Email and Opening Spend (DTDauKy) columns; this file has no "
+                    "{missing} column (header row {row}: {headers}).",
+                    missing=_(" or ").join(missing),
+                    row=row,
+                    headers=headers,
+                ),
             )
         return
     if not keys and job.options.match_key is not MatchKey.CUSTOMER_ID:
         raise FileRejected(
             "no_key_column",
-            f"The file has no Email or Phone column, so no row could be matched to a customer "
-            f"(header row {table.header_row}: {headers}).",
+            _(
+                "The file has no Email or Phone column, so no row could be matched to a customer "
+                "(header row {row}: {headers}).",
+                row=row,
+                headers=headers,
+            ),
         )
     required = {MatchKey.EMAIL: "email", MatchKey.PHONE: "phone", MatchKey.CUSTOMER_ID: "customer_id"}.get(
         job.options.match_key
     )
     if required and required not in mapping.fields:
-        label = DEFAULT_SCHEMA[required].header
+        label = DEFAULT_SCHEMA[required].label
         raise FileRejected(
             "no_key_column",
-            f"This import matches customers by {label.lower()}, but the file has no {label} column "
-            f"(header row {table.header_row}: {headers}).",
+            _(
+                "This import matches customers by {field}, but the file has no {label} column "
+                "(header row {row}: {headers}).",
+                field=label.lower(),
+                label=label,
+                row=row,
+                headers=headers,
+            ),
         )
 
 

@@ -5,10 +5,11 @@ import tempfile
 from pathlib import Path
 
 from customer_bulk.errors import BadRequestError
+from customer_bulk.i18n import Language, _, speaking
 from customer_bulk.logic.tenants import tenant_settings
 from customer_bulk.models.job import ImportType
 from customer_bulk.models.tenant import TenantSettings
-from customer_bulk.normalize import NO_WORD, YES_WORD
+from customer_bulk.normalize import NO_WORD, YES_WORD, yes_no
 from customer_bulk.ports import Stores
 from customer_bulk.schema import FieldSpec, Kind, schema_for
 from customer_bulk.spreadsheet.writer import CSV, MAX_COLUMN_WIDTH, XLSX, SafeCsv, SafeWorkbook
@@ -25,8 +26,6 @@ _EXAMPLES = {
     "zip": "700000",
     "country": "Vietnam",
     "country_code": "VN",
-    "accepts_email_marketing": YES_WORD,
-    "accepts_sms_marketing": NO_WORD,
     "tags": "VIP, newsletter",
     "opening_spend": "1500000",
     "cumulative_spend": "2500000",
@@ -40,21 +39,28 @@ def template_columns(settings: TenantSettings, import_type: ImportType = ImportT
 
 
 def build_template(
-    stores: Stores, tenant_id: str, file_format: str, import_type: str = "customers"
+    stores: Stores, tenant_id: str, file_format: str, import_type: str = "customers", language: Language | None = None
 ) -> tuple[bytes, str, str]:
     """(content, content type, file name) of the tenant's template in ``xlsx`` or ``csv``, for customers or for
-    opening balances."""
+    opening balances, in ``language`` (else the tenant's): headers, notes and yes / no values."""
+    settings = tenant_settings(stores, tenant_id)
+    with speaking(language or settings.speaks):
+        return _template(settings, file_format, import_type)
+
+
+def _template(settings: TenantSettings, file_format: str, import_type: str) -> tuple[bytes, str, str]:
     try:
         kind = ImportType(import_type)
     except ValueError:
-        raise BadRequestError(f'Unknown import type "{import_type}": use customers or opening_balance.') from None
+        raise BadRequestError(
+            _('Unknown import type "{type}": use customers or opening_balance.', type=import_type)
+        ) from None
     if file_format not in ("xlsx", "csv"):
-        raise BadRequestError(f'Unknown template format "{file_format}": use xlsx or csv.')
-    settings = tenant_settings(stores, tenant_id)
+        raise BadRequestError(_('Unknown template format "{format}": use xlsx or csv.', format=file_format))
     columns = template_columns(settings, kind)
     example = [_example(spec, settings) for spec in columns]
     stem = "opening-balance-template" if kind is ImportType.OPENING_BALANCE else "customers-template"
-    headers = [spec.header for spec in columns]
+    headers = [spec.label for spec in columns]
     if file_format == "csv":
         buffer = io.StringIO()
         writer = SafeCsv(buffer)
@@ -67,15 +73,15 @@ def build_template(
             # Notes say what each column takes; fixed sets of values get a dropdown; phones, zips and ids are text
             # columns, so Excel keeps their leading zeros.
             sheet = book.add_sheet(
-                "Customers",
+                _("Customers"),
                 headers,
                 widths=[max(12, min(MAX_COLUMN_WIDTH, len(header) + 4)) for header in headers],
                 kinds=["text" if _is_text(spec) else None for spec in columns],
             )
             for index, spec in enumerate(columns):
-                if spec.help:
-                    sheet.note(index, spec.help)
-                allowed = spec.choices or ((YES_WORD, NO_WORD) if spec.kind is Kind.YES_NO else ())
+                if note := spec.note:
+                    sheet.note(index, note)
+                allowed = spec.choices or ((_(YES_WORD), _(NO_WORD)) if spec.kind is Kind.YES_NO else ())
                 if allowed:
                     sheet.choices(index, allowed)
             sheet.write_row(example)
@@ -93,4 +99,6 @@ def _example(spec: FieldSpec, settings: TenantSettings) -> str:
         return spec.choices[0]
     if spec.kind is Kind.NUMBER:
         return "100"
+    if spec.kind is Kind.YES_NO:
+        return yes_no(spec.name == "accepts_email_marketing")
     return _EXAMPLES.get(spec.name, "")

@@ -9,17 +9,33 @@ one field never resets another and two admins never overwrite each other unseen.
 from typing import Any
 
 from customer_bulk.errors import BadRequestError, ConflictError, PreconditionFailed
+from customer_bulk.i18n import N_, Language, _
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.ports import Stores
 from customer_bulk.settings import Settings, get_settings
 
-# Tenant setting -> (the deployment's ceiling in Settings, the template parameter that sets it, its unit).
+# Tenant setting -> (the deployment's ceiling in Settings, the template parameter that sets it, what a value above it
+# is told, in its unit).
+# Translators: {name} is a setting and {parameter} a template parameter, both kept as they are.
+_ABOVE_MB = N_("{name} {value} is above this deployment's ceiling of {ceiling} MB ({parameter})")
 CEILINGS = {
-    "max_file_mb": ("max_file_mb_ceiling", "MaxFileMbCeiling", " MB"),
-    "max_rows": ("max_rows_ceiling", "MaxRowsCeiling", " rows"),
-    "max_compression_ratio": ("max_compression_ratio_ceiling", "MaxCompressionRatioCeiling", "x"),
-    "max_uncompressed_mb": ("max_uncompressed_mb_ceiling", "MaxUncompressedMbCeiling", " MB"),
-    "max_cell_chars": ("max_cell_chars_ceiling", "MaxCellCharsCeiling", " characters"),
+    "max_file_mb": ("max_file_mb_ceiling", "MaxFileMbCeiling", _ABOVE_MB),
+    "max_rows": (
+        "max_rows_ceiling",
+        "MaxRowsCeiling",
+        N_("{name} {value} is above this deployment's ceiling of {ceiling} rows ({parameter})"),
+    ),
+    "max_compression_ratio": (
+        "max_compression_ratio_ceiling",
+        "MaxCompressionRatioCeiling",
+        N_("{name} {value} is above this deployment's ceiling of {ceiling}x ({parameter})"),
+    ),
+    "max_uncompressed_mb": ("max_uncompressed_mb_ceiling", "MaxUncompressedMbCeiling", _ABOVE_MB),
+    "max_cell_chars": (
+        "max_cell_chars_ceiling",
+        "MaxCellCharsCeiling",
+        N_("{name} {value} is above this deployment's ceiling of {ceiling} characters ({parameter})"),
+    ),
 }
 _RACE_ATTEMPTS = 5
 
@@ -32,7 +48,7 @@ def within_ceilings(settings: TenantSettings, deployment: Settings) -> TenantSet
     """The settings a job runs with: a value stored before its ceiling was lowered counts as the ceiling."""
     lowered = {
         name: getattr(deployment, ceiling)
-        for name, (ceiling, _, _) in CEILINGS.items()
+        for name, (ceiling, _parameter, _above) in CEILINGS.items()
         if getattr(settings, name) > getattr(deployment, ceiling)
     }
     return settings.model_copy(update=lowered) if lowered else settings
@@ -40,6 +56,11 @@ def within_ceilings(settings: TenantSettings, deployment: Settings) -> TenantSet
 
 def tenant_settings(stores: Stores, tenant_id: str) -> TenantSettings:
     return within_ceilings(stores.jobs.tenant_settings(tenant_id), get_settings())
+
+
+def tenant_language(stores: Stores, tenant_id: str) -> Language:
+    """The language the tenant speaks (its ``language`` setting, else its region's): one read of its settings."""
+    return stores.jobs.tenant_settings(tenant_id).speaks
 
 
 def settings_with_etag(stores: Stores, tenant_id: str) -> tuple[TenantSettings, str]:
@@ -52,7 +73,7 @@ def replace_tenant_settings(
 ) -> tuple[TenantSettings, str]:
     """PUT: every field as sent (unsent ones take their defaults). Takes effect for the next import; a running job
     keeps the snapshot it started with."""
-    return _store(stores, tenant_id, lambda _: settings, if_match)
+    return _store(stores, tenant_id, lambda _current: settings, if_match)
 
 
 def update_tenant_settings(
@@ -65,7 +86,7 @@ def update_tenant_settings(
 def _merged(current: TenantSettings, changes: dict[str, Any]) -> TenantSettings:
     unknown = sorted(set(changes) - set(TenantSettings.model_fields))
     if unknown:
-        raise BadRequestError(f"Unknown settings ({', '.join(unknown)}).")
+        raise BadRequestError(_("Unknown settings ({names}).", names=", ".join(unknown)))
     return TenantSettings.model_validate(_merge_patch(current.model_dump(mode="json"), changes))
 
 
@@ -83,12 +104,15 @@ def _merge_patch(target: Any, patch: Any) -> Any:
 
 def _store(stores: Stores, tenant_id: str, change: Any, if_match: str | None) -> tuple[TenantSettings, str]:
     jobs = stores.jobs
-    for _ in range(_RACE_ATTEMPTS):
+    for _attempt in range(_RACE_ATTEMPTS):
         stored, revision = jobs.tenant_settings_revision(tenant_id)
         if if_match is not None and if_match.strip() not in (etag(revision), "*"):
             raise PreconditionFailed(
-                "The settings were changed since you read them (their ETag is now "
-                f"{etag(revision)}). Read them again and reapply your change."
+                _(
+                    "The settings were changed since you read them (their ETag is now {etag}). Read them again and "
+                    "reapply your change.",
+                    etag=etag(revision),
+                )
             )
         updated: TenantSettings = change(within_ceilings(stored, get_settings()))
         _check_ceilings(updated, get_settings())
@@ -97,17 +121,29 @@ def _store(stores: Stores, tenant_id: str, change: Any, if_match: str | None) ->
         except ConflictError:
             if if_match is not None:
                 raise PreconditionFailed(
-                    "The settings were changed by someone else just now. Read them again."
+                    _("The settings were changed by someone else just now. Read them again.")
                 ) from None
-    raise ConflictError("The settings are being changed by someone else. Please try again.")
+    raise ConflictError(_("The settings are being changed by someone else. Please try again."))
 
 
 def _check_ceilings(settings: TenantSettings, deployment: Settings) -> None:
     over = [
-        f"{name} {getattr(settings, name):g} is above this deployment's ceiling of "
-        f"{getattr(deployment, ceiling):g}{unit} ({parameter})"
-        for name, (ceiling, parameter, unit) in CEILINGS.items()
+        _(
+            above,
+            name=name,
+            value=_written(getattr(settings, name)),
+            ceiling=_written(getattr(deployment, ceiling)),
+            parameter=parameter,
+        )
+        for name, (ceiling, parameter, above) in CEILINGS.items()
         if getattr(settings, name) > getattr(deployment, ceiling)
     ]
     if over:
-        raise BadRequestError("; ".join(over) + ". A tenant can lower these limits, not raise them.")
+        raise BadRequestError(
+            _("{problems}. A tenant can lower these limits, not raise them.", problems="; ".join(over))
+        )
+
+
+def _written(value: float) -> str:
+    """A limit as a settings body and a template parameter write it (1024, 1e+09), in every language."""
+    return f"{value:g}"

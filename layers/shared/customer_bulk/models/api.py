@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from customer_bulk.i18n import Language
 from customer_bulk.models.job import ImportJob, ImportOptions, ImportType, JobStatus
 
 ACCEPTED_SUFFIXES = (".xlsx", ".xls", ".csv")
@@ -80,6 +81,7 @@ class ImportStatus(BaseModel):
     status: JobStatus
     type: ImportType
     file_name: str
+    language: Language  # what its files, notes and emails speak
     rows_total: int
     rows_processed: int
     percent: int = Field(ge=0, le=100)
@@ -132,6 +134,7 @@ class ImportStatus(BaseModel):
             status=job.status,
             type=job.options.type,
             file_name=job.file_name,
+            language=job.language,
             rows_total=job.rows_total,
             rows_processed=job.rows_processed,
             percent=job.percent,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from customer_bulk.i18n import Language
 from customer_bulk.models.job import JobId
 from customer_bulk.models.tenant import TenantId
 
@@ -119,6 +120,8 @@ class ExportJob(BaseModel):
     api_url: str  # the API the export was started through: its download links point there
     request: CreateExportRequest
     columns: list[str]  # resolved field names, in order
+    language: Language = "en"  # what its headers and email speak: chosen when it was started
+    zone: str = "UTC"  # where the tenant's times are shown
     status: ExportStatus = ExportStatus.PLANNING
     delivery: Delivery = Delivery.IMMEDIATE
     rows: int = 0
@@ -153,6 +156,7 @@ class ExportView(BaseModel):
     export_id: str
     status: ExportStatus
     delivery: Delivery
+    language: Language = "en"  # what its headers and email speak
     rows: int
     percent: int
     files: list[ExportLink]

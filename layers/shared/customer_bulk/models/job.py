@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from customer_bulk.i18n import Language
 from customer_bulk.models.tenant import TenantId, TenantSettings
 
 JobId = Annotated[str, StringConstraints(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
@@ -186,6 +187,7 @@ class ImportJob(BaseModel):
     phase: Phase = Phase.APPLY
     options: ImportOptions = ImportOptions()
     settings: TenantSettings = TenantSettings()
+    language: Language = "en"  # what its rows, files and emails speak: chosen when it was started
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None = None

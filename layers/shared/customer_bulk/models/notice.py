@@ -30,6 +30,9 @@ class Notice(BaseModel):
     report_name: str | None = None
     report_expires_days: int = 7
     files: list[ExportLink] = []  # an export's parts
+    language: str = "en"  # the job's: the notice speaks it
+    zone: str = "UTC"  # where the tenant's times are shown (its region's)
+    ended_at: datetime | None = None  # when the phase ended
 
     @property
     def once_key(self) -> str:

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from customer_bulk.i18n import Language, language_of_region
+
 TenantId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 FieldKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
@@ -84,6 +86,8 @@ class TenantSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     default_region: RegionCode = "VN"
+    # What its emails, files and messages speak; None: its region's language (VN vi, IT it, DK da, otherwise en).
+    language: Language | None = None
     max_rows: int = Field(default=30_000, ge=1, le=1_000_000)
     max_file_mb: float = Field(default=80, gt=0, le=1024)
     # Real workbooks compress 7-9x, zip bombs 300-1000x: a ratio separates them better than a size cap.
@@ -111,6 +115,10 @@ class TenantSettings(BaseModel):
         if days not in UNDO_RETENTION_DAYS:
             raise ValueError(f"must be one of {', '.join(map(str, UNDO_RETENTION_DAYS))} days")
         return days
+
+    @property
+    def speaks(self) -> Language:
+        return self.language or language_of_region(self.default_region)
 
     @property
     def max_file_bytes(self) -> int:

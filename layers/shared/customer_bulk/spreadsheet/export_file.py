@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
+from customer_bulk.i18n import _
 from customer_bulk.normalize import yes_no
 from customer_bulk.schema import FieldSpec, Kind
 from customer_bulk.spreadsheet.writer import MAX_COLUMN_WIDTH, CellWriter, ColumnKind, SafeCsv, SafeWorkbook
@@ -44,7 +45,7 @@ class CustomerFileWriter:
         self.columns = list(columns)
         self.names = [spec.name for spec in self.columns]
         self.rows = 0
-        headers = [spec.header for spec in self.columns]
+        headers = [spec.label for spec in self.columns]
         self._csv_stream: TextIO | None = None
         if file_format == "csv":
             self._csv_stream = path.open("w", encoding="utf-8", newline="")
@@ -52,9 +53,12 @@ class CustomerFileWriter:
             self._csv.write_row(headers)
             return
         kinds = [_column_kind(spec) for spec in self.columns]
-        widths = [_WIDTHS.get(spec.kind, max(12, min(MAX_COLUMN_WIDTH, len(spec.header) + 4))) for spec in columns]
+        widths = [
+            _WIDTHS.get(spec.kind, max(12, min(MAX_COLUMN_WIDTH, len(label) + 4)))
+            for spec, label in zip(columns, headers, strict=True)
+        ]
         self._book = SafeWorkbook(path)
-        self._sheet = self._book.add_sheet("Customers", headers, widths, kinds)
+        self._sheet = self._book.add_sheet(_("Customers"), headers, widths, kinds)
         self._cells: list[tuple[int, str, CellWriter]] = [
             (index, spec.name, self._cell_writer(kind))
             for index, (spec, kind) in enumerate(zip(self.columns, kinds, strict=True))

@@ -7,7 +7,8 @@ the table back one row per line (bounded memory on both sides) and reports a rej
 decided once: the same file fails the same way every time, so it is never retried.
 
 Lambda has no /dev/shm, so no multiprocessing primitives: a plain subprocess of the same interpreter, its import
-path handed over, talking JSON lines over a pipe.
+path handed over, talking JSON lines over a pipe. The child speaks the job's language (handed over with the
+request): its rejections are the job's error as they are.
 """
 
 import json
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from customer_bulk.errors import FileRejected
+from customer_bulk.i18n import SOURCE_LANGUAGE, _, catalog, current_language, n_, number, speaking
 from customer_bulk.models.job import ImportType
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.spreadsheet.reader import Table
@@ -65,6 +67,7 @@ def open_table_isolated(
         "sheet": sheet,
         "memory_mb": limits.memory_mb,
         "cpu_s": limits.cpu_s,
+        "language": current_language(),
     }
     child = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
         [sys.executable, "-c", _BOOT, json.dumps([p for p in sys.path if p])],
@@ -138,19 +141,30 @@ def _ended(child: subprocess.Popen[str], deadline: _Deadline, limits: Limits) ->
     if deadline.expired or (status == -9 and time.monotonic() - deadline.started >= limits.wall_s):
         return FileRejected(
             "too_slow",
-            f"Reading the file took longer than {limits.wall_s:g} seconds, far longer than a customer list of "
-            "this size needs; it may be damaged. Save it again from Excel and upload that.",
+            _(
+                "Reading the file took longer than {seconds} seconds, far longer than a customer list of "
+                "this size needs; it may be damaged. Save it again from Excel and upload that.",
+                seconds=limits.wall_s,
+            ),
         )
     if status == -24:  # SIGXCPU: the CPU-time limit
         return FileRejected(
             "too_slow",
-            f"Reading the file needed more than {limits.cpu_s} seconds of processing; it may be damaged. "
-            "Save it again from Excel and upload that.",
+            n_(
+                "Reading the file needed more than {count} second of processing; it may be damaged. "
+                "Save it again from Excel and upload that.",
+                "Reading the file needed more than {count} seconds of processing; it may be damaged. "
+                "Save it again from Excel and upload that.",
+                limits.cpu_s,
+            ),
         )
     return FileRejected(
         "too_much_memory",
-        f"Reading the file needed more than {limits.memory_mb:,} MB of memory, far more than a customer list "
-        "needs: it is damaged or built to exhaust the reader. Save it again from Excel and upload that.",
+        _(
+            "Reading the file needed more than {memory} MB of memory, far more than a customer list "
+            "needs: it is damaged or built to exhaust the reader. Save it again from Excel and upload that.",
+            memory=limits.memory_mb,
+        ),
     )
 
 
@@ -164,13 +178,23 @@ def _stop(child: subprocess.Popen[str]) -> None:
 
 # ---------- the child ----------
 def child_main() -> None:
-    """Read the file named on standard input and write its table as JSON lines; never raise."""
+    """Read the file named on standard input and write its table as JSON lines, in the job's language; never
+    raise."""
+    request = json.loads(sys.stdin.readline())
+    with speaking(request.get("language", SOURCE_LANGUAGE)):
+        _child_read(request)
+
+
+def _child_read(request: dict[str, Any]) -> None:
     from customer_bulk.schema import schema_for
     from customer_bulk.spreadsheet.reader import open_table
 
-    request = json.loads(sys.stdin.readline())
     out = sys.stdout
     sys.stdout = sys.stderr  # nothing a library prints may corrupt the answer
+    # The words and the locale's number format are loaded before the limits: a rejection is said even when the
+    # parser has used up the memory.
+    catalog(current_language())
+    number(0)
     memory = request["memory_mb"] * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (request["cpu_s"], request["cpu_s"] + 5))
@@ -183,8 +207,8 @@ def child_main() -> None:
         schema = schema_for(settings, ImportType(request["type"]))
         table = open_table(Path(request["path"]), request["format"], settings, schema, request["sheet"])
         emit({"table": {"sheet_name": table.sheet_name, "header_row": table.header_row, "headers": table.headers}})
-        for number, cells in table.rows:
-            emit({"r": number, "v": cells})
+        for row, cells in table.rows:
+            emit({"r": row, "v": cells})
         emit({"end": True})
     except FileRejected as rejection:
         emit({"rejected": [rejection.code, rejection.message]})
@@ -192,7 +216,8 @@ def child_main() -> None:
         out.flush()
         os._exit(75)  # the parent names the limit
     except Exception as error:  # noqa: BLE001 - a parser failing on this file fails the same way every time
-        emit({"rejected": ["unreadable_file", f"The file could not be read ({_reason(error)})."]})
+        # Translators: {error} is the reader's own words (the kind of error and its message).
+        emit({"rejected": ["unreadable_file", _("The file could not be read ({error}).", error=_reason(error))]})
     out.flush()
 
 

@@ -16,6 +16,7 @@ import python_calamine
 from charset_normalizer import from_bytes
 
 from customer_bulk.errors import FileRejected
+from customer_bulk.i18n import _
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.normalize import cell_text
 from customer_bulk.schema import DEFAULT_SCHEMA, Schema
@@ -58,14 +59,22 @@ def _workbook_table(
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError:
         raise FileRejected(
-            "password_protected", "The workbook is protected with a password; remove it and upload again."
+            "password_protected", _("The workbook is protected with a password; remove it and upload again.")
         ) from None
     except (python_calamine.CalamineError, python_calamine.ZipError, python_calamine.XmlError, ValueError) as error:
-        raise FileRejected("unreadable_file", f"The workbook could not be read ({_short(error)}).") from None
+        raise FileRejected(
+            "unreadable_file",
+            # Translators: {error} is the reader library's own words.
+            _("The workbook could not be read ({error}).", error=_short(error)),
+        ) from None
     names = workbook.sheet_names
     if sheet_name is not None and sheet_name not in names:
         listed = ", ".join(f'"{name}"' for name in names)
-        raise FileRejected("no_such_sheet", f'The workbook has no sheet "{sheet_name}"; its sheets are {listed}.')
+        raise FileRejected(
+            "no_such_sheet",
+            # Translators: {sheets} is the list of the workbook's sheet names, each in quotes.
+            _('The workbook has no sheet "{sheet}"; its sheets are {sheets}.', sheet=sheet_name, sheets=listed),
+        )
     for name in [sheet_name] if sheet_name else names:
         try:
             sheet = workbook.get_sheet_by_name(name)
@@ -74,7 +83,7 @@ def _workbook_table(
         if sheet.height == 0:
             continue
         return _positioned(name, _bounded(_sheet_rows(name, sheet), settings, reader_cap), schema)
-    raise FileRejected("no_data", "The workbook has no sheet with data.")
+    raise FileRejected("no_data", _("The workbook has no sheet with data."))
 
 
 _CALAMINE_ERRORS = (python_calamine.CalamineError, python_calamine.ZipError, python_calamine.XmlError, ValueError)
@@ -92,7 +101,13 @@ def _sheet_rows(name: str, sheet: python_calamine.CalamineSheet) -> Iterator[tup
 
 def _damaged_sheet(name: str, error: Exception) -> FileRejected:
     return FileRejected(
-        "damaged_file", f'Sheet "{name}" is damaged and could not be read ({_short(error)}). Save it again from Excel.'
+        "damaged_file",
+        # Translators: {error} is the reader library's own words.
+        _(
+            'Sheet "{sheet}" is damaged and could not be read ({error}). Save it again from Excel.',
+            sheet=name,
+            error=_short(error),
+        ),
     )
 
 
@@ -119,15 +134,30 @@ def _csv_table(path: Path, settings: TenantSettings, schema: Schema) -> Table:
             if "field larger than field limit" in str(error):
                 raise FileRejected(
                     "cell_too_long",
-                    f"Row {number + 1}: a cell is longer than {settings.max_cell_chars:,} characters.",
+                    _(
+                        "Row {row}: a cell is longer than {limit} characters.",
+                        row=str(number + 1),
+                        limit=settings.max_cell_chars,
+                    ),
                 ) from None
-            raise FileRejected("unreadable_file", f"Row {number + 1}: the CSV is malformed ({error}).") from None
+            raise FileRejected(
+                "unreadable_file",
+                # Translators: {error} is the CSV reader's own words.
+                _("Row {row}: the CSV is malformed ({error}).", row=str(number + 1), error=str(error)),
+            ) from None
         except UnicodeDecodeError:
             line, byte = _undecodable_line(path, encoding)
+            shown = f"0x{byte:02X}"
             raise FileRejected(
                 "bad_encoding",
-                f"Line {line} of the file has a byte that is not {encoding} text (0x{byte:02X}). Save it as CSV "
-                "UTF-8 and upload again.",
+                # Translators: {encoding} is a name such as utf-8 or cp1258; {byte} is the byte in hexadecimal.
+                _(
+                    "Line {line} of the file has a byte that is not {encoding} text ({byte}). Save it as CSV "
+                    "UTF-8 and upload again.",
+                    line=str(line),
+                    encoding=encoding,
+                    byte=shown,
+                ),
             ) from None
         finally:
             text.close()
@@ -171,7 +201,8 @@ def _detect_encoding(head: bytes) -> str:
     best = from_bytes(head, cp_isolation=["cp1252", "cp1258", "latin_1", "utf_16"]).best()
     if best is None:
         raise FileRejected(
-            "bad_encoding", "The file's text encoding could not be recognised. Save it as CSV UTF-8 and upload again."
+            "bad_encoding",
+            _("The file's text encoding could not be recognised. Save it as CSV UTF-8 and upload again."),
         )
     return best.encoding
 
@@ -199,18 +230,35 @@ def _bounded(
         if width > MAX_COLUMNS:
             raise FileRejected(
                 "too_many_columns",
-                f"Row {number} has {width:,} columns (the last in column {column_letter(width - 1)}); at most "
-                f"{MAX_COLUMNS:,} are read.",
+                _(
+                    "Row {row} has {columns} columns (the last in column {column}); at most {limit} are read.",
+                    row=str(number),
+                    columns=width,
+                    column=column_letter(width - 1),
+                    limit=MAX_COLUMNS,
+                ),
             )
         for index, cell in enumerate(cells):
             capped = reader_cap is not None and len(cell) >= reader_cap
             if len(cell) > limit or capped:
-                size = f"at least {len(cell):,}" if capped else f"{len(cell):,}"
-                raise FileRejected(
-                    "cell_too_long",
-                    f"Row {number}, column {column_letter(index)}: a cell of {size} characters; "
-                    f"the limit is {limit:,}.",
+                message = (
+                    _(
+                        "Row {row}, column {column}: a cell of at least {length} characters; the limit is {limit}.",
+                        row=str(number),
+                        column=column_letter(index),
+                        length=len(cell),
+                        limit=limit,
+                    )
+                    if capped
+                    else _(
+                        "Row {row}, column {column}: a cell of {length} characters; the limit is {limit}.",
+                        row=str(number),
+                        column=column_letter(index),
+                        length=len(cell),
+                        limit=limit,
+                    )
                 )
+                raise FileRejected("cell_too_long", message)
         if any(cell.strip() for cell in cells):
             yield number, cells
 
@@ -223,8 +271,8 @@ def _positioned(sheet_name: str, rows: Iterator[tuple[int, list[str]]], schema: 
         if schema.looks_like_header(cells) or len(seen) >= HEADER_SEARCH_ROWS:
             break
     if not seen:
-        raise FileRejected("no_data", "The file has no rows.")
-    header_at = next((i for i, (_, cells) in enumerate(seen) if schema.looks_like_header(cells)), 0)
+        raise FileRejected("no_data", _("The file has no rows."))
+    header_at = next((i for i, (_number, cells) in enumerate(seen) if schema.looks_like_header(cells)), 0)
     header_row, headers = seen[header_at]
     headers = [cell.strip() for cell in headers]
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
+from babel.numbers import format_decimal
 from defusedxml import DefusedXmlException, ElementTree
 
 from customer_bulk.errors import FileRejected
+from customer_bulk.i18n import _, current_locale, n_
 from customer_bulk.models.tenant import TenantSettings
 
 MAX_ZIP_MEMBERS = 10_000
@@ -58,14 +60,21 @@ def sniff_format(path: Path, file_name: str) -> str:
     if suffix in (".xlsx", ".xlsm", ".xls"):
         raise FileRejected(
             "unreadable_file",
-            f'"{file_name}" is not a valid Excel file (its content is not a workbook). '
-            "Save it again from Excel as .xlsx and upload that.",
+            _(
+                '"{file_name}" is not a valid Excel file (its content is not a workbook). '
+                "Save it again from Excel as .xlsx and upload that.",
+                file_name=file_name,
+            ),
         )
     if suffix in (".csv", ".txt", ".tsv", ""):
         return "csv"
     raise FileRejected(
         "unsupported_type",
-        f'"{file_name}" is a {suffix} file; customer imports accept .xlsx, .xls and .csv.',
+        _(
+            '"{file_name}" is a {suffix} file; customer imports accept .xlsx, .xls and .csv.',
+            file_name=file_name,
+            suffix=suffix,
+        ),
     )
 
 
@@ -73,10 +82,15 @@ def check_size(size: int, settings: TenantSettings) -> None:
     if size > settings.max_file_bytes:
         raise FileRejected(
             "file_too_large",
-            f"The file is {size / 1024 / 1024:.1f} MB; the limit is {settings.max_file_mb:g} MB.",
+            _(
+                "The file is {size} MB; the limit is {limit} MB.",
+                # one decimal, the locale's way: a file just over a 5 MB limit is 5.1 MB, not 5 MB
+                size=format_decimal(size / 1024 / 1024, "#,##0.0", locale=current_locale()),
+                limit=settings.max_file_mb,
+            ),
         )
     if size == 0:
-        raise FileRejected("empty_file", "The file is empty.")
+        raise FileRejected("empty_file", _("The file is empty."))
 
 
 def check_archive(path: Path, settings: TenantSettings) -> list[SheetPart]:
@@ -85,22 +99,29 @@ def check_archive(path: Path, settings: TenantSettings) -> list[SheetPart]:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
         raise FileRejected(
-            "unreadable_file", "The file is not a valid .xlsx workbook (the zip container is damaged)."
+            "unreadable_file", _("The file is not a valid .xlsx workbook (the zip container is damaged).")
         ) from None
     with archive:
         members = archive.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
             raise FileRejected(
                 "hostile_archive",
-                f"The workbook holds {len(members):,} parts; a workbook has at most {MAX_ZIP_MEMBERS:,}.",
+                _(
+                    "The workbook holds {parts} parts; a workbook has at most {limit}.",
+                    parts=len(members),
+                    limit=MAX_ZIP_MEMBERS,
+                ),
             )
         declared = sum(member.file_size for member in members)
         limit = settings.max_uncompressed_mb * 1024 * 1024
         if declared > limit:
             raise FileRejected(
                 "hostile_archive",
-                f"The workbook expands to {declared / 1024 / 1024:,.0f} MB; the limit is "
-                f"{settings.max_uncompressed_mb:,.0f} MB.",
+                _(
+                    "The workbook expands to {size} MB; the limit is {limit} MB.",
+                    size=round(declared / 1024 / 1024),
+                    limit=round(settings.max_uncompressed_mb),
+                ),
             )
         for member in members:
             if member.file_size < RATIO_CHECK_FLOOR_BYTES:
@@ -109,9 +130,15 @@ def check_archive(path: Path, settings: TenantSettings) -> list[SheetPart]:
             if ratio > settings.max_compression_ratio:
                 raise FileRejected(
                     "hostile_archive",
-                    f'The workbook part "{member.filename}" expands {ratio:,.0f}x '
-                    f"({member.compress_size:,} bytes to {member.file_size:,}); the limit is "
-                    f"{settings.max_compression_ratio:g}x. The file was refused as a possible zip bomb.",
+                    _(
+                        'The workbook part "{part}" expands {ratio}x ({compressed} bytes to {size}); the limit is '
+                        "{limit}x. The file was refused as a possible zip bomb.",
+                        part=member.filename,
+                        ratio=round(ratio),
+                        compressed=member.compress_size,
+                        size=member.file_size,
+                        limit=settings.max_compression_ratio,
+                    ),
                 )
         for member in members:  # before anything parses them, workbook.xml included
             if member.filename.endswith((".xml", ".rels", ".vml")):
@@ -131,7 +158,12 @@ def _scan_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, sheet: str | N
     against what the zip declares, no DTD or entity (workbooks never have one; a parser might expand it), no text
     longer than the cell limit (the reader would cut it silently) and, in a sheet, no cell beyond the column limit
     (only the declared dimension was checked so far)."""
-    where = f'Sheet "{sheet}"' if sheet is not None else f'The workbook part "{member.filename}"'
+    if sheet is not None:
+        # Translators: the subject that starts some sentences below ({where}).
+        where = _('Sheet "{sheet}"', sheet=sheet)
+    else:
+        # Translators: the subject that starts some sentences below ({where}).
+        where = _('The workbook part "{part}"', part=member.filename)
     limit = settings.max_cell_chars
     long_text = re.compile(rb">([^<]{%d,})<" % (limit + 1))
     seen, tail = 0, b""
@@ -147,24 +179,38 @@ def _scan_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, sheet: str | N
                     if length > limit:
                         raise FileRejected(
                             "cell_too_long",
-                            f"{where} holds a text of {length:,} characters; the limit is {limit:,} per cell.",
+                            # Translators: {where} is 'Sheet "..."' or 'The workbook part "..."'.
+                            _(
+                                "{where} holds a text of {length} characters; the limit is {limit} per cell.",
+                                where=where,
+                                length=length,
+                                limit=limit,
+                            ),
                         )
                 if sheet is not None:
                     _check_columns(window, sheet)
                 tail = window[-(limit * 4 + 64) :]
     except zipfile.BadZipFile as error:
         raise FileRejected(
-            "damaged_file", f"{where} is damaged ({error}); save the workbook again from Excel."
+            "damaged_file",
+            # Translators: {where} is 'Sheet "..."' or 'The workbook part "..."'; {error} is the library's own words.
+            _("{where} is damaged ({error}); save the workbook again from Excel.", where=where, error=str(error)),
         ) from None
     except (EOFError, zlib.error) as error:
         raise FileRejected(
-            "damaged_file", f"{where} is damaged ({error or 'cut short'}); save the workbook again."
+            "damaged_file",
+            # Translators: {where} is 'Sheet "..."' or 'The workbook part "..."'; {error} is the library's own words.
+            _("{where} is damaged ({error}); save the workbook again.", where=where, error=_cut_short(error)),
         ) from None
     if seen > member.file_size:
         raise FileRejected(
             "damaged_file",
-            f"{where} is larger than the zip declares ({member.file_size:,} bytes); the file was "
-            "refused as damaged or forged.",
+            # Translators: {where} is 'Sheet "..."' or 'The workbook part "..."'.
+            _(
+                "{where} is larger than the zip declares ({size} bytes); the file was refused as damaged or forged.",
+                where=where,
+                size=member.file_size,
+            ),
         )
 
 
@@ -175,14 +221,24 @@ def _check_prolog(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
             head = stream.read(_PROLOG_BYTES)
     except (zipfile.BadZipFile, EOFError, zlib.error) as error:
         raise FileRejected(
-            "damaged_file", f'The workbook part "{member.filename}" is damaged ({error or "cut short"}).'
+            "damaged_file",
+            _('The workbook part "{part}" is damaged ({error}).', part=member.filename, error=_cut_short(error)),
         ) from None
     if _DOCTYPE.search(head):
         raise FileRejected(
             "xml_entities",
-            f'The workbook part "{member.filename}" declares a DTD or entities, which Excel never writes; the file '
-            "was refused rather than have them expanded.",
+            _(
+                'The workbook part "{part}" declares a DTD or entities, which Excel never writes; the file '
+                "was refused rather than have them expanded.",
+                part=member.filename,
+            ),
         )
+
+
+def _cut_short(error: BaseException) -> str:
+    """What a decompressor said went wrong, or that the data ended early when it said nothing."""
+    # Translators: the {error} of "... is damaged ({error})" when the data simply ended early.
+    return str(error) or _("cut short")
 
 
 def _check_columns(window: bytes, sheet: str) -> None:
@@ -190,8 +246,13 @@ def _check_columns(window: bytes, sheet: str) -> None:
         if _column_number(match.group(1).decode("ascii")) > MAX_COLUMNS:
             raise FileRejected(
                 "too_many_columns",
-                f'Sheet "{sheet}", row {int(match.group(2)):,}: a cell in column {match.group(1).decode()}; at most '
-                f"{MAX_COLUMNS:,} columns are read.",
+                _(
+                    'Sheet "{sheet}", row {row}: a cell in column {column}; at most {limit} columns are read.',
+                    sheet=sheet,
+                    row=int(match.group(2)),
+                    column=match.group(1).decode(),
+                    limit=MAX_COLUMNS,
+                ),
             )
 
 
@@ -202,7 +263,8 @@ def _sheet_parts(archive: zipfile.ZipFile) -> list[SheetPart]:
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     except (KeyError, ParseError, DefusedXmlException):
         raise FileRejected(
-            "unreadable_file", "The file is a zip but not an Excel workbook (xl/workbook.xml is missing or damaged)."
+            "unreadable_file",
+            _("The file is a zip but not an Excel workbook (xl/workbook.xml is missing or damaged)."),
         ) from None
     targets = {rel.get("Id"): rel for rel in rels.iter(f"{_NS_PKG_REL}Relationship")}
     names = set(archive.namelist())
@@ -217,8 +279,12 @@ def _sheet_parts(archive: zipfile.ZipFile) -> list[SheetPart]:
         if outside or (is_worksheet and member not in names):
             raise FileRejected(
                 "damaged_file",
-                f'Sheet "{name}" points to "{target}", which is not a part of this file; the workbook is damaged '
-                "or forged. Save it again from Excel.",
+                _(
+                    'Sheet "{sheet}" points to "{target}", which is not a part of this file; the workbook is damaged '
+                    "or forged. Save it again from Excel.",
+                    sheet=name,
+                    target=target,
+                ),
             )
         parts.append(SheetPart(name=name, member=member))
     return parts
@@ -239,13 +305,25 @@ def _check_dimension(archive: zipfile.ZipFile, sheet: SheetPart, settings: Tenan
     if rows > settings.max_rows + DIMENSION_SLACK_ROWS:
         raise FileRejected(
             "too_many_rows",
-            f'Sheet "{sheet.name}" declares {rows:,} rows; the limit is {settings.max_rows:,} customers per import. '
-            "Split the file, or delete the empty rows below your data if it is smaller than that.",
+            n_(
+                'Sheet "{sheet}" declares {rows} rows; the limit is {count} customer per import. '
+                "Split the file, or delete the empty rows below your data if it is smaller than that.",
+                'Sheet "{sheet}" declares {rows} rows; the limit is {count} customers per import. '
+                "Split the file, or delete the empty rows below your data if it is smaller than that.",
+                settings.max_rows,
+                sheet=sheet.name,
+                rows=rows,
+            ),
         )
     if columns > MAX_COLUMNS:
         raise FileRejected(
             "too_many_columns",
-            f'Sheet "{sheet.name}" declares {columns:,} columns; at most {MAX_COLUMNS:,} are read.',
+            _(
+                'Sheet "{sheet}" declares {columns} columns; at most {limit} are read.',
+                sheet=sheet.name,
+                columns=columns,
+                limit=MAX_COLUMNS,
+            ),
         )
 
 
@@ -277,33 +355,34 @@ def check_ole(path: Path) -> None:
     container too, and says so in its directory."""
     data = path.read_bytes()
     if len(data) < 512:
-        raise _damaged_ole("it is shorter than its header")
+        # Translators: this and the clauses below are the {why} of "The .xls file is damaged: {why}. ...".
+        raise _damaged_ole(_("it is shorter than its header"))
     sector_shift, fat_count, directory_start = (
         int.from_bytes(data[0x1E:0x20], "little"),
         int.from_bytes(data[0x2C:0x30], "little"),
         int.from_bytes(data[0x30:0x34], "little"),
     )
     if sector_shift not in (9, 12):
-        raise _damaged_ole(f"its sector size 2^{sector_shift} is not one Excel uses")
+        raise _damaged_ole(_("its sector size 2^{shift} is not one Excel uses", shift=str(sector_shift)))
     size = 1 << sector_shift
     sectors = (len(data) - 512 + size - 1) // size
 
     def sector(number: int) -> bytes:
         if number >= sectors:
-            raise _damaged_ole(f"it points to sector {number:,} of {sectors:,}")
+            raise _damaged_ole(_("it points to sector {number} of {sectors}", number=number, sectors=sectors))
         return data[512 + number * size : 512 + (number + 1) * size]
 
     fat_sectors = [n for n in _ints(data[0x4C:0x200]) if n != _FREE]
     difat, seen = int.from_bytes(data[0x44:0x48], "little"), set()
     while difat not in (_FREE, _END_OF_CHAIN):
         if difat in seen:
-            raise _damaged_ole("its sector allocation list loops")
+            raise _damaged_ole(_("its sector allocation list loops"))
         seen.add(difat)
         entries = _ints(sector(difat))
         fat_sectors += [n for n in entries[:-1] if n != _FREE]
         difat = entries[-1]
     if len(fat_sectors) < fat_count:
-        raise _damaged_ole("its allocation table is incomplete")
+        raise _damaged_ole(_("its allocation table is incomplete"))
     fat = [n for number in fat_sectors[:fat_count] for n in _ints(sector(number))]
 
     def chain(start: int, what: str) -> int:
@@ -311,13 +390,18 @@ def check_ole(path: Path) -> None:
         length, current, visited = 0, start, set()
         while current != _END_OF_CHAIN:
             if current in visited or current >= len(fat):
-                raise _damaged_ole(f"the chain of {what} {'loops' if current in visited else 'is broken'}")
+                if current in visited:
+                    # Translators: {what} is "its directory" or 'the stream "..."'.
+                    raise _damaged_ole(_("the chain of {what} loops", what=what))
+                # Translators: {what} is "its directory" or 'the stream "..."'.
+                raise _damaged_ole(_("the chain of {what} is broken", what=what))
             visited.add(current)
             length += 1
             current = fat[current]
         return length
 
-    chain(directory_start, "its directory")
+    # Translators: the {what} of "the chain of {what} loops / is broken".
+    chain(directory_start, _("its directory"))
     names = set()
     current, visited = directory_start, set()
     while current != _END_OF_CHAIN:
@@ -333,19 +417,22 @@ def check_ole(path: Path) -> None:
             name = entry[: name_length - 2].decode("utf-16-le", errors="replace")
             names.add(name)
             big_stream = kind == 2 and stream_size >= _MINI_STREAM_CUTOFF
-            if big_stream and chain(start, f'the stream "{name}"') * size < stream_size:
-                raise _damaged_ole(f'the stream "{name}" is shorter than it declares')
+            # Translators: the {what} of "the chain of {what} loops / is broken"; {name} is the stream's own name.
+            if big_stream and chain(start, _('the stream "{name}"', name=name)) * size < stream_size:
+                raise _damaged_ole(_('the stream "{name}" is shorter than it declares', name=name))
         current = fat[current]
     if {"EncryptionInfo", "EncryptedPackage"} & names:
         raise FileRejected(
             "password_protected",
-            "The workbook is password protected: remove the password in Excel (File, Info, Protect Workbook) and "
-            "upload it again.",
+            _(
+                "The workbook is password protected: remove the password in Excel (File, Info, Protect Workbook) and "
+                "upload it again."
+            ),
         )
     if not {"Workbook", "Book"} & names:
         raise FileRejected(
             "unreadable_file",
-            "The file is an Office document but not an Excel workbook. Save it from Excel as .xlsx and upload that.",
+            _("The file is an Office document but not an Excel workbook. Save it from Excel as .xlsx and upload that."),
         )
 
 
@@ -354,4 +441,9 @@ def _ints(block: bytes) -> list[int]:
 
 
 def _damaged_ole(why: str) -> FileRejected:
-    return FileRejected("damaged_file", f"The .xls file is damaged: {why}. Save it again from Excel and upload that.")
+    """``why``: already said in the current language, a clause that goes after "damaged:"."""
+    return FileRejected(
+        "damaged_file",
+        # Translators: {why} is one of the clauses such as "its allocation table is incomplete".
+        _("The .xls file is damaged: {why}. Save it again from Excel and upload that.", why=why),
+    )
