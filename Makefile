@@ -23,7 +23,7 @@ export PYTHON
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 BROWSER_STAMP := $(VENV)/.browser
 
-.PHONY: help venv demo serve test check lint unit bench build clean browser screenshots catalogs
+.PHONY: help venv demo serve test check lint unit bench build clean browser screenshots catalogs openapi
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -61,6 +61,9 @@ browser: $(BROWSER_STAMP)  ## install headless Chromium (Debian's) for the email
 
 screenshots: $(STAMP) $(BROWSER_STAMP)  ## render every notice email in every language into docs/emails/*.png
 	$(BIN)/python -m customer_bulk_local.screenshots
+
+openapi: $(STAMP)  ## after changing a route or a model of the API: write docs/openapi.json (the unit tests compare)
+	$(BIN)/python -m customer_bulk_local.openapi > docs/openapi.json
 
 catalogs: $(STAMP)  ## after changing messages: extract them, merge into each language's .po, compile the .mo files
 	$(BIN)/python -m customer_bulk_local.catalogs update

@@ -1,4 +1,4 @@
-"""State machine task: email the admin the notice the report task prepared."""
+"""State machine task: email the admin the notice the report task prepared, and publish the job event (each once)."""
 
 from typing import Any
 
@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_bulk.clock import utc_now
 from customer_bulk.dal import stores
-from customer_bulk.logic.notice import deliver_notice
+from customer_bulk.logic.job_events import announce
 from customer_bulk.models.notice import Notice
 from customer_bulk.observability import logger, metrics, tracer
 
@@ -17,4 +17,4 @@ from customer_bulk.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     notice = parse(event=event, model=Notice)
-    return {"message_id": deliver_notice(stores(), notice, utc_now())}
+    return {"message_id": announce(stores(), notice, utc_now())}

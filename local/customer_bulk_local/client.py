@@ -3,7 +3,7 @@ form, poll the job until it ends. Works against the local stack or a deployed st
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,9 +13,10 @@ import requests
 from customer_bulk_local.http_api import EMAIL_HEADER, TENANT_HEADER
 
 FINAL = {"completed", "rejected", "failed", "cancelled", "expired", "rolled_back"}
-# Where an import waits for its admin (or has ended); cancelled and expired previews send no email.
-SETTLED = FINAL | {"previewed"}
-WITHOUT_NOTICE = {"cancelled", "expired"}
+# Where an import waits for its admin (or has ended); cancelled and expired previews send no email, and a mapping
+# waiting for review is shown, not mailed.
+SETTLED = FINAL | {"previewed", "mapped"}
+WITHOUT_NOTICE = {"cancelled", "expired", "mapped"}
 
 
 class ApiError(RuntimeError):
@@ -69,6 +70,21 @@ class ApiClient:
     def status(self, job_id: str) -> dict[str, Any]:
         return self._call("GET", f"/imports/{job_id}")
 
+    def mapping_review(self, job_id: str) -> dict[str, Any]:
+        """How the file's columns were taken, for an import started with review_mapping."""
+        return self._call("GET", f"/imports/{job_id}/mapping")
+
+    def go_on(
+        self,
+        job_id: str,
+        mapping: dict[str, str | None],
+        values: dict[str, dict[str, str]] | None = None,
+        preview: bool = False,
+    ) -> dict[str, Any]:
+        """The reviewed mapping and value map: the import goes on (a preview, or an apply)."""
+        body = {"mapping": mapping, "values": values or {}, "preview": preview}
+        return self._call("PUT", f"/imports/{job_id}/mapping", json=body)
+
     def confirm(self, job_id: str) -> dict[str, Any]:
         return self._call("POST", f"/imports/{job_id}/confirm")
 
@@ -103,6 +119,24 @@ class ApiClient:
                 raise TimeoutError(f"Import {job_id} did not finish within {timeout_s:.0f} s")
             time.sleep(interval)
             interval = min(max(interval, poll_s) * 1.5, max(poll_s, 1.0))
+
+    def history_imports(
+        self,
+        limit: int | None = None,
+        cursor: str | None = None,
+        status: Sequence[str] = (),
+        types: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """One page of the tenant's imports, newest first: ``{items, next_cursor}``."""
+        params = {"limit": limit, "cursor": cursor, "status": list(status) or None, "type": list(types) or None}
+        return self._call("GET", "/imports", params={name: value for name, value in params.items() if value})
+
+    def history_exports(
+        self, limit: int | None = None, cursor: str | None = None, status: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """One page of the tenant's exports, newest first: ``{items, next_cursor}``."""
+        params = {"limit": limit, "cursor": cursor, "status": list(status) or None}
+        return self._call("GET", "/exports", params={name: value for name, value in params.items() if value})
 
     def settings(self) -> dict[str, Any]:
         return self._call("GET", "/settings")

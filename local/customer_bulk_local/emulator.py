@@ -97,6 +97,10 @@ class ProductHooks:
     def reset_clients(self) -> None:
         """Forget AWS clients cached in this process (the endpoint changes when a stack starts or stops)."""
 
+    def environment(self) -> dict[str, str]:
+        """Variables the functions see on this stack only (what must never be set on AWS)."""
+        return {}
+
 
 @dataclass
 class LocalStackOptions:
@@ -333,6 +337,7 @@ class LocalStack:
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": self.options.log_level,
+            **self.options.hooks.environment(),
         }
 
     def _configure_process(self) -> None:
@@ -536,6 +541,16 @@ def _name_event_bus(stack: LocalStack, resolver: Resolver, logical_id: str, reso
     resolver.attributes[logical_id] = {"Arn": arn, "Name": name}
 
 
+def _name_rule(stack: LocalStack, resolver: Resolver, logical_id: str, resource: dict[str, Any]) -> None:
+    properties = resource.get("Properties", {})
+    name = resolver.resolve(properties.get("Name")) or f"{stack.options.stack_name}-{logical_id}"
+    bus = resolver.resolve(properties.get("EventBusName")) or "default"
+    arn = f"arn:aws:events:{stack.options.region}:{ACCOUNT}:rule/" + (name if bus == "default" else f"{bus}/{name}")
+    stack.resources[logical_id] = {"kind": "rule", "Name": name, "Arn": arn, "Bus": bus}
+    resolver.refs[logical_id] = name if bus == "default" else f"{bus}|{name}"
+    resolver.attributes[logical_id] = {"Arn": arn}
+
+
 def _name_secret(stack: LocalStack, resolver: Resolver, logical_id: str, resource: dict[str, Any]) -> None:
     """Created while naming: its Ref is the ARN, which Secrets Manager only gives when it creates the secret."""
     properties = resolver.resolve(resource.get("Properties", {}))
@@ -579,6 +594,7 @@ _NAMERS = {
     "AWS::Serverless::Function": _name_function,
     "AWS::Serverless::StateMachine": _name_state_machine,
     "AWS::Events::EventBus": _name_event_bus,
+    "AWS::Events::Rule": _name_rule,
 }
 
 
@@ -764,9 +780,27 @@ def _build_event_bus(stack: LocalStack, resolver: Resolver, logical_id: str, res
     stack.client("events").create_event_bus(Name=stack.resources[logical_id]["Name"])
 
 
+_RULE_TARGET_KEYS = ("Id", "Arn", "Input", "InputPath", "InputTransformer", "SqsParameters")
+
+
+def _build_rule(stack: LocalStack, resolver: Resolver, logical_id: str, resource: dict[str, Any], _: Any) -> None:
+    """A rule and its targets on its bus: EventBridge (moto) delivers matching events to them (SQS queues here)."""
+    properties = resolver.resolve(resource.get("Properties", {}))
+    rule, events = stack.resources[logical_id], stack.client("events")
+    events.put_rule(
+        Name=rule["Name"],
+        EventBusName=rule["Bus"],
+        EventPattern=json.dumps(properties["EventPattern"]),
+        State=properties.get("State", "ENABLED"),
+    )
+    targets = [{key: target[key] for key in _RULE_TARGET_KEYS if key in target} for target in properties["Targets"]]
+    events.put_targets(Rule=rule["Name"], EventBusName=rule["Bus"], Targets=targets)
+
+
 _BUILDERS: dict[str, Any] = {
     "AWS::Events::EventBus": _build_event_bus,
     "AWS::SQS::Queue": _build_queue,
+    "AWS::Events::Rule": _build_rule,  # after the queues it targets
     "AWS::DynamoDB::Table": _build_table,
     "AWS::S3::Bucket": _build_bucket,
     "AWS::Serverless::Function": _build_function,

@@ -190,7 +190,7 @@ class LocalHttpApi:
                 "x-forwarded-port": str(request.server[1]) if request.server else "80",
                 "x-forwarded-proto": request.scheme,
             },
-            "queryStringParameters": dict(parse_qsl(request.query_string.decode())) or None,
+            "queryStringParameters": _query_parameters(request.query_string.decode()),
             "pathParameters": path_parameters or None,
             "requestContext": {
                 "accountId": "123456789012",
@@ -223,6 +223,14 @@ class LocalHttpApi:
         for name, values in (result.get("multiValueHeaders") or {}).items():
             headers[name] = ", ".join(values)
         return Response(data, status=int(result.get("statusCode", 200)), headers=headers)
+
+
+def _query_parameters(query: str) -> dict[str, str] | None:
+    """As API Gateway's payload 2.0 gives them: a parameter sent more than once has its values joined by commas."""
+    joined: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        joined[name] = f"{joined[name]},{value}" if name in joined else value
+    return joined or None
 
 
 def _json(status: int, body: Any) -> Response:

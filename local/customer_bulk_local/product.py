@@ -35,6 +35,7 @@ class CustomerBulkHooks(ProductHooks):
 
         metrics.clear_metrics()
         dal.link_signing_key.cache_clear()
+        dal.webhook_signing_key.cache_clear()
 
     def reset_clients(self) -> None:
         """Our data-access layer caches clients per process: drop them when the endpoint changes."""
@@ -45,6 +46,11 @@ class CustomerBulkHooks(ProductHooks):
         settings.get_settings.cache_clear()
         dal.stores.cache_clear()
         dal.link_signing_key.cache_clear()
+        dal.webhook_signing_key.cache_clear()
+
+    def environment(self) -> dict[str, str]:
+        """Webhooks go to this machine only (tests' receivers on 127.0.0.1), never to the network (docs/adr/0010)."""
+        return {"WEBHOOK_LOOPBACK_ONLY": "true"}
 
 
 def stack_options(**options: Any) -> LocalStackOptions:

@@ -190,10 +190,47 @@ def test_columns_can_be_chosen_and_personal_data_left_out(
     assert "Email" not in headers and "Phone" not in headers and "Zip" not in headers and "Birthday" not in headers
     assert headers[0] == "Customer ID" and headers[-1] == "Version" and "City" in headers
     (path,) = _download(api, api.create_export({"columns": ["email", "city"], "format": "csv"}), tmp_path)
-    assert list(_rows(path)[0]) == ["Email", "City"]
+    assert list(_rows(path)[0]) == ["Customer ID", "Email", "City", "Version"]  # the id and version always stay
     with pytest.raises(ApiError) as refused:
         api.create_export({"columns": ["email", "shoe_size"]})
     assert refused.value.status == 400 and "Unknown columns (shoe_size)" in refused.value.message
+
+
+# Without an email or phone column a file is matched by its Customer ID (match_key customer_id); with one, as usual.
+@pytest.mark.parametrize(
+    ("request_", "columns", "options"),
+    [
+        ({"columns": ["city"], "format": "csv"}, ["Customer ID", "City", "Version"], {"match_key": "customer_id"}),
+        (
+            {"columns": ["first_name", "email"], "without_personal_data": True},
+            ["Customer ID", "First Name", "Version"],
+            {"match_key": "customer_id"},
+        ),
+        ({"columns": ["email", "city"]}, ["Customer ID", "Email", "City", "Version"], {}),
+    ],
+    ids=["narrowed", "narrowed-without-personal-data", "narrowed-matched-by-email"],
+)
+def test_a_narrowed_export_keeps_id_and_version_and_imports_back_unchanged(
+    stack: LocalStack,
+    api: ApiClient,
+    tenant: str,
+    importer: Any,
+    csv_file: Any,
+    tmp_path: Path,
+    request_: Any,
+    columns: list[str],
+    options: dict[str, Any],
+) -> None:
+    importer(csv_file(HEADERS, _people(6)))
+    before = stored_customers(stack, tenant)
+    (path,) = _download(api, api.create_export(request_), tmp_path)
+    assert list(_rows(path)[0]) == columns
+
+    again = importer(path, options)
+    assert again.status["status"] == "completed"
+    counts = {name: again.status[name] for name in ("created", "updated", "unchanged", "stale", "invalid")}
+    assert counts == {"created": 0, "updated": 0, "unchanged": 6, "stale": 0, "invalid": 0}
+    assert stored_customers(stack, tenant) == before
 
 
 def test_a_tenant_never_sees_another_tenants_customers_or_exports(

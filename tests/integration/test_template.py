@@ -94,9 +94,11 @@ def test_each_queue_outlasts_its_consumer_six_times_and_dead_letters_after_three
             assert queue["VisibilityTimeout"] >= 6 * timeout
             assert "ReportBatchItemFailures" in event["Properties"]["FunctionResponseTypes"]
             if "RedrivePolicy" in queue:
-                assert queue["RedrivePolicy"]["maxReceiveCount"] == 3
+                # Webhook deliveries get a day of attempts with a growing delay (docs/adr/0010); work, three.
+                expected = 8 if event["Properties"]["Queue"]["Fn::GetAtt"][0] == "WebhookQueue" else 3
+                assert queue["RedrivePolicy"]["maxReceiveCount"] == expected
             checked += 1
-    assert checked == 4  # uploads, chunks, and the two dead-letter queues
+    assert checked == 5  # uploads, chunks, the two dead-letter queues, and webhooks
 
 
 def test_no_sqs_triggered_function_has_its_own_dead_letter_queue(template: dict[str, Any]) -> None:
@@ -154,17 +156,22 @@ GRANTS = {
         "dynamodb:GetItem JobsTable.Arn",
         "dynamodb:PutItem JobsTable.Arn",
         "dynamodb:Query ${CustomersTable.Arn}/index/ByTenant",
+        "dynamodb:Query JobsTable.Arn",
         "dynamodb:UpdateItem JobsTable.Arn",
         "lambda:InvokeFunction ExporterFunction.Arn",
         "s3:DeleteObject ${FilesBucket.Arn}/jobs/*/chunks/*",
         "s3:DeleteObject ${FilesBucket.Arn}/jobs/*/preview/*",
         "s3:DeleteObject ${FilesBucket.Arn}/uploads/*",
         "s3:GetObject ${FilesBucket.Arn}/exports/*/selection.json",
+        "s3:GetObject ${FilesBucket.Arn}/jobs/*/mapping-review.json",
         "s3:ListBucket FilesBucket.Arn",
         "s3:PutObject ${FilesBucket.Arn}/exports/*/selection.json",
         "s3:PutObject ${FilesBucket.Arn}/uploads/*",
+        "events:PutEvents JobEventBus.Arn",
         "secretsmanager:GetSecretValue LinkSigningSecret",
+        "secretsmanager:GetSecretValue WebhookSigningSecret",
         "sqs:SendMessage ChunkQueue.Arn",
+        "sqs:SendMessage UploadQueue.Arn",
         "states:StartExecution stateMachine:${AWS::StackName}-export",
     },
     "DownloadFunction": {
@@ -179,6 +186,7 @@ GRANTS = {
         "s3:DeleteObject ${FilesBucket.Arn}/jobs/*/chunks/*",
         "s3:GetObject ${FilesBucket.Arn}/uploads/*",
         "s3:PutObject ${FilesBucket.Arn}/jobs/*/chunks/*",
+        "s3:PutObject ${FilesBucket.Arn}/jobs/*/mapping-review.json",
         "sqs:ChangeMessageVisibility UploadQueue.Arn",
         "sqs:DeleteMessage UploadQueue.Arn",
         "sqs:GetQueueAttributes UploadQueue.Arn",
@@ -239,8 +247,17 @@ GRANTS = {
     "NotifierFunction": {
         "dynamodb:GetItem JobsTable.Arn",
         "dynamodb:UpdateItem JobsTable.Arn",
+        "events:PutEvents JobEventBus.Arn",
         "ses:SendEmail arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${Domain}",
         "ses:SendEmail arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}",
+    },
+    "WebhookFunction": {
+        "dynamodb:GetItem JobsTable.Arn",
+        "secretsmanager:GetSecretValue WebhookSigningSecret",
+        "sqs:ChangeMessageVisibility WebhookQueue.Arn",
+        "sqs:DeleteMessage WebhookQueue.Arn",
+        "sqs:GetQueueAttributes WebhookQueue.Arn",
+        "sqs:ReceiveMessage WebhookQueue.Arn",
     },
     "JobSweeperFunction": {
         "dynamodb:GetItem JobsTable.Arn",
@@ -353,7 +370,7 @@ def test_operations_are_configured_for_production(template: dict[str, Any]) -> N
     functions = [r for r in resources.values() if r["Type"] == "AWS::Serverless::Function"]
     assert len(log_groups) == len(functions) + 2  # and the API's access log, and the state machines'
     alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
-    assert len(alarms) == 7 and all(alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] for alarm in alarms)
+    assert len(alarms) == 8 and all(alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] for alarm in alarms)
     watched = {m.get("MetricName") for m in alarms} | {
         q["MetricStat"]["Metric"]["MetricName"] for m in alarms for q in m.get("Metrics", []) if "MetricStat" in q
     }

@@ -81,7 +81,7 @@ class _Customers:
 def _stores(customers: _Customers) -> Stores:
     """Logic receives its stores: only the customers are read here (the rest would fail loudly if touched)."""
     unused = cast(Any, None)
-    return Stores(customers, unused, unused, unused, unused, unused, unused, unused, unused, unused)
+    return Stores(customers, unused, unused, unused, unused, unused, unused, unused, unused, unused, unused)
 
 
 def _job(request: dict[str, Any] | None = None) -> ExportJob:
@@ -140,7 +140,12 @@ def test_columns_follow_the_template_and_personal_data_can_be_left_out() -> None
     private = exports.resolve_columns(CreateExportRequest(without_personal_data=True), schema)
     assert not {"email", "phone", "birthday", "address1", "address2", "zip"} & set(private)
     chosen = exports.resolve_columns(CreateExportRequest(columns=["version", "email", "first_name"]), schema)
-    assert chosen == ["first_name", "email", "version"]  # the template's order, not the request's
+    assert chosen == ["customer_id", "first_name", "email", "version"]  # the template's order, not the request's
+    # However narrowed, the id and the version stay (first and last): the file imports back.
+    assert exports.resolve_columns(CreateExportRequest(columns=["city"]), schema) == ["customer_id", "city", "version"]
+    assert exports.resolve_columns(CreateExportRequest(columns=[]), schema) == ["customer_id", "version"]
+    narrow_private = exports.resolve_columns(CreateExportRequest(columns=["email"], without_personal_data=True), schema)
+    assert narrow_private == ["customer_id", "version"]
 
 
 def test_unknown_columns_are_refused_by_name() -> None:

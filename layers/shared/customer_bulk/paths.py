@@ -57,6 +57,10 @@ class JobPaths:
     def report(self, file_name: str) -> str:
         return f"{self.root}reports/{file_name}"
 
+    @property
+    def mapping_review(self) -> str:
+        return f"{self.root}mapping-review.json"
+
 
 def parse_upload_key(key: str) -> tuple[str, str] | None:
     """(tenant, job) of an upload key, or None for anything that is not one of our presigned uploads."""

@@ -4,14 +4,15 @@ Logic receives a ``Stores`` and never builds a client: a handler passes ``dal.st
 per execution environment), a test passes fakes. ``dal`` holds the only implementations that talk to AWS.
 """
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from customer_bulk.models.export import ExportJob, ExportPart, ExportStatus
 from customer_bulk.models.job import ChunkMessage, Counts, ImportJob, JobStatus, Phase, RollbackCounts
+from customer_bulk.models.job_events import WebhookTarget
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.storage_layout import Item
 
@@ -74,6 +75,10 @@ class JobStorePort(Protocol):
 
     def remembered_mapping(self, tenant_id: str, signature: str) -> dict[str, str | None] | None: ...
 
+    def remembered_values(self, tenant_id: str) -> dict[str, dict[str, str]]: ...
+
+    def remember_values(self, tenant_id: str, values: dict[str, dict[str, str]], now: datetime) -> None: ...
+
     def remember_mapping(
         self, tenant_id: str, signature: str, mapping: dict[str, str | None], now: datetime
     ) -> None: ...
@@ -106,6 +111,25 @@ class JobStorePort(Protocol):
         self, tenant_id: str, job_id: str, kind: str, notice: str, reason: str, now: datetime
     ) -> None: ...
 
+    def settle_notice(self, tenant_id: str, job_id: str, kind: str, notice: str, outcome: str) -> None: ...
+
+    def webhook_secret_nonce(self, tenant_id: str) -> tuple[str, datetime | None]: ...
+
+    def rotate_webhook_secret(self, tenant_id: str, nonce: str, now: datetime) -> None: ...
+
+    def import_history(
+        self,
+        tenant_id: str,
+        limit: int,
+        after: str | None = None,
+        statuses: Collection[str] = (),
+        types: Collection[str] = (),
+    ) -> tuple[list[ImportJob], str | None]: ...
+
+    def export_history(
+        self, tenant_id: str, limit: int, after: str | None = None, statuses: Collection[str] = ()
+    ) -> tuple[list[ExportJob], str | None]: ...
+
 
 class FileStorePort(Protocol):
     def presigned_upload(self, key: str, prefix: str, max_bytes: int, expires_in: int) -> dict[str, Any]: ...
@@ -133,6 +157,10 @@ class ChunkQueuePort(Protocol):
     def send(self, messages: list[ChunkMessage]) -> None: ...
 
 
+class UploadQueuePort(Protocol):
+    def resend(self, key: str, size: int) -> None: ...
+
+
 class WorkflowPort(Protocol):
     def start(self, name: str, payload: dict[str, Any]) -> bool: ...
 
@@ -149,6 +177,41 @@ class FlowBusPort(Protocol):
     def publish(self, events: list[tuple[str, dict[str, Any]]]) -> int: ...
 
 
+class WebhookPort(Protocol):
+    """Reaching a tenant's webhook: its host's addresses, the signed POST, and when the queue tries again."""
+
+    def resolve(self, host: str, port: int) -> list[str]: ...
+
+    def post(self, target: WebhookTarget, body: bytes, headers: dict[str, str], timeout_s: float) -> int: ...
+
+    def retry_later(self, receipt_handle: str, delay_s: int) -> None: ...
+
+
+class _NotWired:
+    """The default of the stores added for job events: fails loudly if a bundle without them is asked."""
+
+    def _fail(self) -> Any:
+        raise RuntimeError("This bundle of stores has no job bus, webhook client or webhook key")
+
+    def publish(self, events: list[tuple[str, dict[str, Any]]]) -> int:
+        return int(self._fail())
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        return list(self._fail())
+
+    def post(self, target: WebhookTarget, body: bytes, headers: dict[str, str], timeout_s: float) -> int:
+        return int(self._fail())
+
+    def retry_later(self, receipt_handle: str, delay_s: int) -> None:
+        self._fail()
+
+    def __call__(self) -> bytes:
+        return bytes(self._fail())
+
+
+_NOT_WIRED = _NotWired()
+
+
 @dataclass(frozen=True)
 class Stores:
     """Everything logic reaches outside itself."""
@@ -163,3 +226,8 @@ class Stores:
     mailer: MailerPort
     flow_bus: FlowBusPort
     signing_key: Callable[[], bytes]  # the download links' key, read once per execution environment
+    upload_queue: UploadQueuePort  # the splitter's queue: a reviewed mapping sends the upload through it again
+    # Job events and the tenants' webhooks (docs/adr/0010); the defaults fail loudly (fakes that need none).
+    job_bus: FlowBusPort = field(default=_NOT_WIRED)
+    webhooks: WebhookPort = field(default=_NOT_WIRED)
+    webhook_key: Callable[[], bytes] = field(default=_NOT_WIRED)  # the stack's secret tenants' secrets derive from

@@ -5,6 +5,7 @@ report, the templates and the exports, so they cannot disagree. A tenant's schem
 allowed genders (``schema_for``).
 """
 
+import difflib
 import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -195,6 +196,12 @@ class Schema:
 
     def guess(self, header: str) -> str | None:
         return self._aliases.get(header_token(header))
+
+    def suggest(self, header: str) -> str | None:
+        """A field whose known headers this one resembles (a typo, a letter missing), for a review to propose."""
+        token = header_token(header)
+        close = difflib.get_close_matches(token, list(self._aliases), n=1, cutoff=0.8) if len(token) > 2 else []
+        return self._aliases[close[0]] if close else None
 
     @property
     def template_fields(self) -> tuple[FieldSpec, ...]:

@@ -15,6 +15,7 @@ class Settings(BaseSettings):
     jobs_table: str
     files_bucket: str
     chunk_queue_url: str
+    upload_queue_url: str
     import_state_machine_arn: str
     sender_email: str
     flow_event_bus: str
@@ -36,6 +37,20 @@ class Settings(BaseSettings):
     max_compression_ratio_ceiling: float = Field(default=100, ge=10)
     max_uncompressed_mb_ceiling: float = Field(default=1024, gt=0)
     max_cell_chars_ceiling: int = Field(default=32_767, ge=255)
+    # Job events (import.completed, ...) and the tenants' webhooks (docs/adr/0010).
+    job_event_bus: str = ""
+    webhook_queue_url: str = ""
+    # The stack's secret each tenant's webhook signing secret is derived from.
+    webhook_secret_arn: str = ""
+    # Only the local stack sets this: webhooks may then target loopback (and only loopback) addresses, over http
+    # too. Never honoured inside AWS Lambda (AWS_EXECUTION_ENV), whatever the variable says.
+    webhook_loopback_only: bool = False
+    aws_execution_env: str = ""
+
+    @property
+    def webhooks_on_loopback(self) -> bool:
+        """True on the local stack only: webhook targets must then be loopback addresses."""
+        return self.webhook_loopback_only and not self.aws_execution_env.startswith("AWS_Lambda")
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,7 @@ key is unusable, or that misses what the tenant requires, is rejected. Every iss
 the value and what was expected.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -79,6 +79,8 @@ class RowContext:
     settings: TenantSettings
     match_key: MatchKey
     import_type: ImportType = ImportType.CUSTOMERS
+    # Field -> {value as written (case aside): value to read instead} ("M" -> "Nam"): the job's value map.
+    value_map: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     schema: Schema = field(init=False)
     plan: tuple["Column", ...] = field(init=False)
     required_keys: tuple[str, ...] = field(init=False)
@@ -92,7 +94,12 @@ class RowContext:
             if name is not None:
                 spec = schema[name]
                 label = self.headers[index] or spec.label
-                plan.append(Column(index, name, label, _parser(spec, self), _slot(spec), spec.is_key, spec.stored))
+                parse = (
+                    _mapped(self.value_map[name], _parser(spec, self))
+                    if self.value_map.get(name)
+                    else _parser(spec, self)
+                )
+                plan.append(Column(index, name, label, parse, _slot(spec), spec.is_key, spec.stored))
         object.__setattr__(self, "plan", tuple(plan))
         required = {MatchKey.EMAIL: ("email",), MatchKey.PHONE: ("phone",)}.get(self.match_key, ("email", "phone"))
         if self.import_type is ImportType.OPENING_BALANCE:
@@ -102,7 +109,7 @@ class RowContext:
 
     @classmethod
     def of(cls, job: ImportJob) -> "RowContext":
-        return cls(job.headers, job.fields, job.settings, job.options.match_key, job.options.type)
+        return cls(job.headers, job.fields, job.settings, job.options.match_key, job.options.type, job.value_map)
 
     @property
     def region(self) -> str:
@@ -159,6 +166,12 @@ def _parser(spec: FieldSpec, context: RowContext) -> Callable[[str], Outcome]:
     if spec.name == "note":  # a note keeps what was typed, but not the apostrophe an export put before a formula
         return lambda text: outcome_of(normalize_name, _without_formula_quote(text), limit)
     return lambda text: text_of.outcome(text, limit)
+
+
+def _mapped(pairs: Mapping[str, str], parse: Callable[[str], Outcome]) -> Callable[[str], Outcome]:
+    """``parse`` reading a mapped value as the value it maps to ("M" -> "Nam")."""
+    folded = {written.strip().casefold(): value for written, value in pairs.items()}
+    return lambda text: parse(folded.get(text.strip().casefold(), text))
 
 
 def _without_formula_quote(text: str) -> str:

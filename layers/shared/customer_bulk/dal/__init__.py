@@ -9,8 +9,9 @@ from customer_bulk.dal.flows import FlowBus
 from customer_bulk.dal.functions import FunctionCaller
 from customer_bulk.dal.jobs import JobStore
 from customer_bulk.dal.mailer import Mailer
-from customer_bulk.dal.queue import ChunkQueue
+from customer_bulk.dal.queue import ChunkQueue, UploadQueue
 from customer_bulk.dal.secrets import SigningKey
+from customer_bulk.dal.webhooks import WebhookClient
 from customer_bulk.dal.workflow import Workflow
 from customer_bulk.ports import Stores
 from customer_bulk.settings import get_settings
@@ -30,6 +31,10 @@ def stores() -> Stores:
         mailer=Mailer(),
         flow_bus=FlowBus(settings.flow_event_bus),
         signing_key=link_signing_key,
+        upload_queue=UploadQueue(settings.upload_queue_url),
+        job_bus=FlowBus(settings.job_event_bus),  # the same PutEvents batching, on the job bus
+        webhooks=WebhookClient(settings.webhook_queue_url),
+        webhook_key=webhook_signing_key,
     )
 
 
@@ -37,6 +42,12 @@ def stores() -> Stores:
 def link_signing_key() -> bytes:
     """Read once per execution environment: a key rotation reaches new environments as they start."""
     return SigningKey(get_settings().link_secret_arn).read()
+
+
+@lru_cache(maxsize=1)
+def webhook_signing_key() -> bytes:
+    """The stack's webhook secret, which each tenant's is derived from: read once per execution environment."""
+    return SigningKey(get_settings().webhook_secret_arn).read()
 
 
 __all__ = ["CustomerStore", "FileStore", "JobStore", "link_signing_key", "stores"]

@@ -1,6 +1,7 @@
 """The jobs table: import jobs and tenant settings, both under the tenant's partition (``TENANT#{id}``)."""
 
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from customer_bulk.dal.clients import aws_client
 from customer_bulk.dal.dynamo import from_attributes, to_attributes
 from customer_bulk.errors import ConflictError, NotFoundError
 from customer_bulk.i18n import _
+from customer_bulk.models.api import HISTORY_CURSOR_PATTERN, HISTORY_MAX_LIMIT
 from customer_bulk.models.export import EXPORT_LIFECYCLE, ExportJob, ExportPart, ExportStatus
 from customer_bulk.models.job import (
     IMPORT_LIFECYCLE,
@@ -271,6 +273,19 @@ class JobStore:
         }
         self.client.put_item(TableName=self.table, Item=to_attributes(item))
 
+    def remembered_values(self, tenant_id: str) -> dict[str, dict[str, str]]:
+        """The tenant's value maps (field -> {value in a file: value stored}), as its admins last set them."""
+        response = self.client.get_item(TableName=self.table, Key=_key(tenant_id, "VALUES"), ConsistentRead=True)
+        return from_attributes(response["Item"])["values"] if "Item" in response else {}
+
+    def remember_values(self, tenant_id: str, values: dict[str, dict[str, str]], now: datetime) -> None:
+        """Merged into what is remembered, field by field (a later admin's choice for a value wins)."""
+        merged = self.remembered_values(tenant_id)
+        for field, pairs in values.items():
+            merged[field] = {**merged.get(field, {}), **pairs}
+        item = {"pk": f"TENANT#{tenant_id}", "sk": "VALUES", "values": merged, "updated_at": now.isoformat()}
+        self.client.put_item(TableName=self.table, Item=to_attributes(item))
+
     def tenant_settings(self, tenant_id: str) -> TenantSettings:
         return self.tenant_settings_revision(tenant_id)[0]
 
@@ -415,6 +430,121 @@ class JobStore:
             ),
         )
 
+    def settle_notice(self, tenant_id: str, job_id: str, kind: str, notice: str, outcome: str) -> None:
+        """What became of a claimed notice or event (its claim said "sending since ...")."""
+        self.client.update_item(
+            TableName=self.table,
+            Key=_key(tenant_id, self._notice_sort_key(job_id, kind)),
+            UpdateExpression="SET #notice = :outcome",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#notice": f"notice_{notice}"},
+            ExpressionAttributeValues=to_attributes({":outcome": outcome}),
+        )
+
+    # ---------- the tenant's webhook signing secret (docs/adr/0010) ----------
+    def webhook_secret_nonce(self, tenant_id: str) -> tuple[str, datetime | None]:
+        """(the nonce the tenant's secret is derived with, "" before any rotation; when it was last rotated)."""
+        response = self.client.get_item(TableName=self.table, Key=_key(tenant_id, "WEBHOOK"), ConsistentRead=True)
+        item = from_attributes(response.get("Item") or {})
+        rotated = item.get("rotated_at")
+        return str(item.get("nonce") or ""), datetime.fromisoformat(rotated) if rotated else None
+
+    def rotate_webhook_secret(self, tenant_id: str, nonce: str, now: datetime) -> None:
+        self.client.put_item(
+            TableName=self.table,
+            Item=to_attributes(
+                {"pk": f"TENANT#{tenant_id}", "sk": "WEBHOOK", "nonce": nonce, "rotated_at": now.isoformat()}
+            ),
+        )
+
     @staticmethod
     def _notice_sort_key(job_id: str, kind: str) -> str:
         return f"EXPORT#{job_id}" if kind == "export" else _job_sort_key(job_id)
+
+    # ---------- history ----------
+    def import_history(
+        self,
+        tenant_id: str,
+        limit: int,
+        after: str | None = None,
+        statuses: Collection[str] = (),
+        types: Collection[str] = (),
+    ) -> tuple[list[ImportJob], str | None]:
+        """The tenant's imports, newest first: at most ``limit`` of them after the job ``after`` (a cursor), and
+        the cursor of the next page (None: there is none)."""
+        conditions = _History.filters({"status": statuses, "options.type": types})
+        items, cursor = self._history(tenant_id, "JOB#", limit, after, conditions)
+        return [item_to_job(item) for item in items], cursor
+
+    def export_history(
+        self, tenant_id: str, limit: int, after: str | None = None, statuses: Collection[str] = ()
+    ) -> tuple[list[ExportJob], str | None]:
+        """The tenant's exports, newest first; as ``import_history``."""
+        items, cursor = self._history(tenant_id, "EXPORT#", limit, after, _History.filters({"status": statuses}))
+        return [ExportJob.model_validate(item) for item in items], cursor
+
+    def _history(
+        self, tenant_id: str, prefix: str, limit: int, after: str | None, conditions: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Jobs come in sort-key order, which is creation order (ULIDs), read backwards. A filter is applied after
+        DynamoDB reads (its ``Limit`` counts what it read, not what matched), so a filtered page reads on until it
+        is full plus one (which tells whether there is a next page), the partition ends, or ``_History.READS``
+        queries were made: then the page may come back short, its cursor after the last job read."""
+        if not 1 <= limit <= HISTORY_MAX_LIMIT:
+            raise ValueError(f"limit must be within 1..{HISTORY_MAX_LIMIT}")
+        if after is not None and not _History.CURSOR.fullmatch(after):
+            raise ValueError("a cursor is the id of a job")  # the API refuses any other before it comes here
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ScanIndexForward": False,
+            "ConsistentRead": True,  # a job just started is listed
+            **conditions,
+        }
+        query["ExpressionAttributeValues"] = to_attributes(
+            {**conditions.get("ExpressionAttributeValues", {}), ":pk": f"TENANT#{tenant_id}", ":prefix": prefix}
+        )
+        found: list[dict[str, Any]] = []
+        position = after
+        for _read in range(_History.READS):
+            if position is not None:
+                query["ExclusiveStartKey"] = _key(tenant_id, prefix + position)
+            wanted = limit + 1 - len(found)
+            query["Limit"] = max(wanted, _History.BATCH) if conditions else wanted
+            response = self.client.query(**query)
+            for raw in response.get("Items", []):
+                item = from_attributes(raw)
+                if len(found) == limit:  # one more matches: there is a next page, after the last one listed
+                    return found, str(found[-1]["sk"]).removeprefix(prefix)
+                found.append(item)
+            if "LastEvaluatedKey" not in response:
+                return found, None
+            position = str(from_attributes(response["LastEvaluatedKey"])["sk"]).removeprefix(prefix)
+        return found, position
+
+
+class _History:
+    READS = 5  # queries one page may make when a filter skips jobs
+    BATCH = 100  # jobs each of those reads (before the filter)
+    CURSOR = re.compile(HISTORY_CURSOR_PATTERN)
+
+    @staticmethod
+    def filters(wanted: Mapping[str, Collection[str]]) -> dict[str, Any]:
+        """A FilterExpression keeping the items whose attribute (a dotted path) holds one of the values wanted."""
+        clauses: list[str] = []
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        for position, (path, allowed) in enumerate(item for item in wanted.items() if item[1]):
+            parts = path.split(".")
+            names.update({f"#h{position}_{depth}": part for depth, part in enumerate(parts)})
+            attribute = ".".join(f"#h{position}_{depth}" for depth in range(len(parts)))
+            options = {f":h{position}_{index}": value for index, value in enumerate(sorted(set(allowed)))}
+            values.update(options)
+            clauses.append(f"{attribute} IN ({', '.join(options)})")
+        if not clauses:
+            return {}
+        return {
+            "FilterExpression": " AND ".join(clauses),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }

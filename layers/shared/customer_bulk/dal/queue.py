@@ -1,6 +1,9 @@
-"""The chunk queue: FIFO, one message group per tenant, so a tenant's chunks are applied one at a time."""
+"""The chunk queue: FIFO, one message group per tenant, so a tenant's chunks are applied one at a time. And the
+upload queue, which S3 feeds: an upload is sent through it again when its mapping has been reviewed."""
 
+import json
 from typing import Any
+from urllib.parse import quote_plus
 
 from customer_bulk.dal.clients import aws_client
 from customer_bulk.models.job import ChunkMessage
@@ -43,3 +46,19 @@ class ChunkQueue:
 
 def _deduplication_id(message: ChunkMessage) -> str:
     return f"{message.job_id}-{message.phase.value}{message.run}-{message.chunk}"
+
+
+class UploadQueue:
+    def __init__(self, queue_url: str) -> None:
+        self.queue_url = queue_url
+
+    @property
+    def client(self) -> Any:
+        return aws_client("sqs")
+
+    def resend(self, key: str, size: int) -> None:
+        """The upload's ObjectCreated event again (as S3 writes it: the key URL-encoded), for the splitter."""
+        event = {
+            "Records": [{"eventName": "ObjectCreated:Resent", "s3": {"object": {"key": quote_plus(key), "size": size}}}]
+        }
+        self.client.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(event))

@@ -22,6 +22,7 @@ from customer_bulk.clock import utc_now
 from customer_bulk.errors import BadRequestError, ConflictError, TemporaryFailure
 from customer_bulk.i18n import Language, _, speaking, zone_name_of_region
 from customer_bulk.ids import new_id
+from customer_bulk.logic.job_events import publish_job_event
 from customer_bulk.logic.links import file_link
 from customer_bulk.logic.tenants import tenant_settings
 from customer_bulk.masking import mask_text
@@ -48,6 +49,9 @@ from customer_bulk.spreadsheet.export_file import CustomerFileWriter
 from customer_bulk.spreadsheet.writer import CSV, XLSX
 
 PERSONAL_FIELDS = ("email", "phone", "birthday", "address1", "address2", "zip")
+# Whose row it is and which version of them it shows: every export keeps them, however narrowed, so that any export
+# imports back (matched by id, refused where the customer changed since).
+KEPT_FIELDS = ("customer_id", "version")
 CONTENT_TYPES = {
     "xlsx": XLSX,
     "csv": CSV,
@@ -98,11 +102,21 @@ def create_export(
     try:
         stores.exporter.call({"tenant_id": tenant_id, "export_id": job.export_id, "part": 0})
     except Exception as error:
-        fail_export(stores, tenant_id, job.export_id, str(error), utc_now())
+        _publish_end(stores, fail_export(stores, tenant_id, job.export_id, str(error), utc_now()))
         raise TemporaryFailure(
             _("Export {export_id} could not be written. Please try again.", export_id=job.export_id)
         ) from error
-    return export_view(stores, finish_export(stores, tenant_id, job.export_id, utc_now()))
+    return export_view(stores, _publish_end(stores, finish_export(stores, tenant_id, job.export_id, utc_now())))
+
+
+def _publish_end(stores: Stores, job: ExportJob) -> ExportJob:
+    """An immediate export's event (export.completed / export.failed), published once. No task retries it: the
+    client has its answer either way, so a bus that refuses it is logged, not the request's failure."""
+    try:
+        publish_job_event(stores, export_notice(stores, job), utc_now())
+    except Exception:  # noqa: BLE001 - the export itself is done; the event is logged as missing
+        logger.exception("Export event not published", extra={"export_id": job.export_id})
+    return job
 
 
 def export_status(stores: Stores, tenant_id: str, export_id: str) -> ExportView:
@@ -110,7 +124,8 @@ def export_status(stores: Stores, tenant_id: str, export_id: str) -> ExportView:
 
 
 def resolve_columns(request: CreateExportRequest, schema: Schema) -> list[str]:
-    """The template's columns plus Version, in that order; narrowed to ``columns`` and without personal data."""
+    """The template's columns plus Version, in that order; narrowed to ``columns`` and without personal data, but
+    always with Customer ID (first) and Version (last)."""
     available = [spec.name for spec in schema.export_fields]
     if request.columns is not None:
         unknown = sorted(set(request.columns) - set(available))
@@ -122,7 +137,8 @@ def resolve_columns(request: CreateExportRequest, schema: Schema) -> list[str]:
                     columns=", ".join(available),
                 )
             )
-        available = [name for name in available if name in request.columns]
+        wanted = {*request.columns, *KEPT_FIELDS}
+        available = [name for name in available if name in wanted]
     if request.without_personal_data:
         available = [name for name in available if name not in PERSONAL_FIELDS]
     if not available:

@@ -94,16 +94,15 @@ def _resend_if_running(stores: Stores, job: ImportJob) -> ImportJob:
 
 
 def cancel_import(stores: Stores, tenant_id: str, job_id: str, now: datetime) -> ImportJob:
-    """Discard a preview (or an import whose file never came): nothing was written, so only its files go."""
+    """Discard a preview, a mapping waiting for review, or an import whose file never came: nothing was written,
+    so only its files go."""
     job = require_import(stores, tenant_id, job_id)
     if job.status is JobStatus.CANCELLED:
         return job
-    if job.status not in (JobStatus.PREVIEWED, JobStatus.AWAITING_UPLOAD):
+    if job.status not in _CANCELLABLE:
         raise ConflictError(_not_cancellable(job))
     try:
-        job = stores.jobs.transition(
-            tenant_id, job_id, JobStatus.CANCELLED, (JobStatus.PREVIEWED, JobStatus.AWAITING_UPLOAD), now
-        )
+        job = stores.jobs.transition(tenant_id, job_id, JobStatus.CANCELLED, _CANCELLABLE, now)
     except ConflictError:
         job = require_import(stores, tenant_id, job_id)
         if job.status is JobStatus.CANCELLED:
@@ -114,9 +113,15 @@ def cancel_import(stores: Stores, tenant_id: str, job_id: str, now: datetime) ->
     return job
 
 
+_CANCELLABLE = (JobStatus.PREVIEWED, JobStatus.MAPPED, JobStatus.AWAITING_UPLOAD)
+
+
 def expire_preview(stores: Stores, job: ImportJob, now: datetime) -> None:
+    """A preview (or a mapping review) nobody went on with in time."""
     try:
-        expired = stores.jobs.transition(job.tenant_id, job.job_id, JobStatus.EXPIRED, (JobStatus.PREVIEWED,), now)
+        expired = stores.jobs.transition(
+            job.tenant_id, job.job_id, JobStatus.EXPIRED, (JobStatus.PREVIEWED, JobStatus.MAPPED), now
+        )
     except ConflictError:
         return  # confirmed or cancelled meanwhile
     logger.info("Preview expired", extra={"job_id": job.job_id})

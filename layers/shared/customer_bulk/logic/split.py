@@ -8,7 +8,7 @@ finds keys that repeat across the file: the first occurrence wins, later ones ar
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,9 @@ from customer_bulk.errors import ConflictError, FileRejected
 from customer_bulk.i18n import _, speaking
 from customer_bulk.logic.job_actions import chunk_messages
 from customer_bulk.logic.report import start_report
+from customer_bulk.logic.review import review_of_table, save_review
 from customer_bulk.models.job import ChunkMessage, ImportJob, ImportOptions, ImportType, JobStatus, MatchKey
+from customer_bulk.models.mapping import MappingReview, MatchedBy
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.observability import logger, metrics
 from customer_bulk.paths import JobPaths, parse_upload_key
@@ -75,6 +77,7 @@ def _split(stores: Stores, job: ImportJob, key: str, size: int, now: datetime) -
 
     paths = JobPaths(tenant_id, job_id)
     written: list[str] = []
+    review: MappingReview | None = None
     try:
         check_size(size, job.settings)
         with tempfile.TemporaryDirectory() as scratch:
@@ -82,9 +85,14 @@ def _split(stores: Stores, job: ImportJob, key: str, size: int, now: datetime) -
             stores.files.download(key, local)
             table = read_upload(local, job.file_name, job.settings, job.options)
             try:
-                mapping = _map_columns(stores, table, job, now)
-                _check_mapping(table, mapping, job)
-                result = _write_chunks(stores, table, mapping, job, paths, written)
+                mapping, chosen_by = _map_columns(stores, table, job, now)
+                value_map = _value_map(stores, job, mapping)
+                if job.options.review_mapping and job.mapping_reviewed_at is None:
+                    # The admin maps the columns (a key column too) before anything is checked row by row.
+                    review = review_of_table(job, table, mapping, chosen_by, value_map)
+                else:
+                    _check_mapping(table, mapping, job)
+                    result = _write_chunks(stores, table, mapping, job, paths, written)
             finally:
                 table.close()  # a file refused before its last row must not leave its reader running
     except FileRejected as rejection:
@@ -103,12 +111,22 @@ def _split(stores: Stores, job: ImportJob, key: str, size: int, now: datetime) -
         start_report(stores, job)
         return
 
+    if review is not None:
+        save_review(stores, job, review)
+        jobs.transition(
+            tenant_id, job_id, JobStatus.MAPPED, (JobStatus.SPLITTING,), now, rows_total=review.rows_total,
+            headers=table.headers, header_row=table.header_row, fields=mapping.fields, notes=mapping.notes,
+            upload_size=size, preview_expires_at=(now + timedelta(hours=job.settings.preview_hours)).isoformat(),
+        )  # fmt: skip
+        logger.info("File mapped for review", extra={"job_id": job_id, "rows": review.rows_total})
+        return
     job = jobs.transition(
         tenant_id,
         job_id,
         JobStatus.PROCESSING,
         (JobStatus.SPLITTING,),
         now,
+        value_map=value_map,
         rows_total=result.rows_total,
         chunk_rows=get_settings().chunk_rows,
         chunks_total=len(result.chunks),
@@ -171,8 +189,9 @@ def _no_data(table: Table) -> FileRejected:
     )
 
 
-def _map_columns(stores: Stores, table: Table, job: ImportJob, now: datetime) -> HeaderMapping:
-    """The admin's explicit mapping, else the one remembered for these headers, else the guess from aliases."""
+def _map_columns(stores: Stores, table: Table, job: ImportJob, now: datetime) -> tuple[HeaderMapping, MatchedBy | None]:
+    """The admin's explicit mapping, else the one remembered for these headers, else the guess from aliases (and
+    which of the first two chose it)."""
     schema = schema_for(job.settings, job.options.type)
     signature = headers_signature(table.headers)
     explicit = job.options.mapping
@@ -182,9 +201,17 @@ def _map_columns(stores: Stores, table: Table, job: ImportJob, now: datetime) ->
         stores.jobs.remember_mapping(
             job.tenant_id, signature, dict(zip(table.headers, mapping.fields, strict=True)), now
         )
-    elif remembered:
+        return mapping, MatchedBy.EXPLICIT
+    if remembered:
         mapping.notes.insert(0, _("The column mapping chosen for your last file with these columns was used again."))
-    return mapping
+        return mapping, MatchedBy.REMEMBERED
+    return mapping, None
+
+
+def _value_map(stores: Stores, job: ImportJob, mapping: HeaderMapping) -> dict[str, dict[str, str]]:
+    """The admin's value map for this import, else the one remembered for the tenant, for the mapped fields."""
+    chosen = job.options.values if job.options.values is not None else stores.jobs.remembered_values(job.tenant_id)
+    return {name: pairs for name, pairs in chosen.items() if name in mapping.fields and pairs}
 
 
 def _check_mapping(table: Table, mapping: HeaderMapping, job: ImportJob) -> None:

@@ -50,7 +50,12 @@ def expire_previews(stores: Stores, now: datetime) -> int:
     """Previews past their expiry can no longer be confirmed: they end as expired and their files go."""
     expired = 0
     jobs = stores.jobs
-    for tenant_id, job_id in jobs.active_jobs_updated_before(JobStatus.PREVIEWED, now):
+    waiting = [
+        job
+        for status in (JobStatus.PREVIEWED, JobStatus.MAPPED)
+        for job in jobs.active_jobs_updated_before(status, now)
+    ]
+    for tenant_id, job_id in waiting:
         job = jobs.get(tenant_id, job_id)
         if job is not None and job.preview_expires_at is not None and job.preview_expires_at <= now:
             expire_preview(stores, job, now)

@@ -10,6 +10,7 @@ from typing import Any
 
 from customer_bulk.errors import BadRequestError, ConflictError, PreconditionFailed
 from customer_bulk.i18n import N_, Language, _
+from customer_bulk.logic.webhooks import check_target
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.ports import Stores
 from customer_bulk.settings import Settings, get_settings
@@ -116,6 +117,8 @@ def _store(stores: Stores, tenant_id: str, change: Any, if_match: str | None) ->
             )
         updated: TenantSettings = change(within_ceilings(stored, get_settings()))
         _check_ceilings(updated, get_settings())
+        if updated.webhook_url and updated.webhook_url != stored.webhook_url:
+            check_target(stores, updated.webhook_url)  # a URL kept as it was is checked at each delivery instead
         try:
             return updated, etag(jobs.put_tenant_settings(tenant_id, updated, revision))
         except ConflictError:

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from customer_bulk.i18n import Language
+from customer_bulk.models.export import Delivery, ExportFormat, ExportJob, ExportStatus, ScopeKind
 from customer_bulk.models.job import ImportJob, ImportOptions, ImportType, JobStatus
 
 ACCEPTED_SUFFIXES = (".xlsx", ".xls", ".csv")
@@ -16,7 +17,12 @@ ACCEPTED_SUFFIXES = (".xlsx", ".xls", ".csv")
 class CreateImportRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    file_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+    file_name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+        # What _spreadsheet_name accepts, told to clients (it is that validator that refuses the others).
+        Field(json_schema_extra={"pattern": r"\.([Xx][Ll][Ss][Xx]?|[Cc][Ss][Vv])\s*$"}),
+    ]
     options: ImportOptions = ImportOptions()
 
     @field_validator("file_name")
@@ -151,3 +157,173 @@ class ImportStatus(BaseModel):
             notified_at=job.notified_at,
             notice_error=job.notice_error,
         )
+
+
+# ---------- history: GET /imports, GET /exports ----------
+HISTORY_LIMIT = 20  # entries on a page unless ``limit`` says otherwise
+HISTORY_MAX_LIMIT = 100
+# A cursor is the id of the last job a page read (the client treats it as opaque and only sends it back).
+HISTORY_CURSOR_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
+
+
+class PreviewSummary(BaseModel):
+    """What a preview found, as the history lists it (the diff workbook's link is in ``GET /imports/{id}``)."""
+
+    new: int
+    changed: int
+    unchanged: int
+    skipped: int
+    stale: int
+    invalid: int
+    not_processed: int
+    warnings: int
+    previewed_at: datetime | None
+    expires_at: datetime | None
+    confirmed_at: datetime | None
+
+
+class RollbackSummary(BaseModel):
+    restored: int
+    removed: int
+    left_alone: int
+    not_processed: int
+    requested_at: datetime | None
+    requested_by: str | None
+    finished_at: datetime | None
+
+
+class ImportHistoryEntry(BaseModel):
+    """One import in the history: who started it, when, the file, where it got and what came of it."""
+
+    job_id: str
+    type: ImportType
+    status: JobStatus
+    file_name: str
+    language: Language
+    requested_by: str
+    created_at: datetime
+    finished_at: datetime | None
+    percent: int = Field(ge=0, le=100)
+    rows_total: int
+    created: int
+    updated: int
+    unchanged: int
+    skipped: int
+    stale: int
+    invalid: int
+    not_processed: int
+    warnings: int
+    error_code: str | None
+    error: str | None
+    preview: PreviewSummary | None  # when the import was previewed
+    rollback: RollbackSummary | None  # when it was rolled back (or is being)
+
+    @classmethod
+    def of(cls, job: ImportJob) -> "ImportHistoryEntry":
+        preview = rollback = None
+        if job.previewed_at is not None or job.options.preview:
+            counts = job.preview_counts
+            preview = PreviewSummary(
+                new=counts.created,
+                changed=counts.updated,
+                **counts.model_dump(include={"unchanged", "skipped", "stale", "invalid", "not_processed", "warnings"}),
+                previewed_at=job.previewed_at,
+                expires_at=job.preview_expires_at,
+                confirmed_at=job.confirmed_at,
+            )
+        if job.rollback_requested_at is not None:
+            rollback = RollbackSummary(
+                **job.rollback_counts.model_dump(),
+                requested_at=job.rollback_requested_at,
+                requested_by=job.rollback_requested_by,
+                finished_at=job.rolled_back_at,
+            )
+        return cls(
+            job_id=job.job_id,
+            type=job.options.type,
+            status=job.status,
+            file_name=job.file_name,
+            language=job.language,
+            requested_by=job.requested_by,
+            created_at=job.created_at,
+            finished_at=job.finished_at,
+            percent=job.percent,
+            rows_total=job.rows_total,
+            **job.counts.model_dump(exclude={"flow_events"}),
+            error_code=job.error_code,
+            error=job.error,
+            preview=preview,
+            rollback=rollback,
+        )
+
+
+class ImportHistory(BaseModel):
+    """A page of the tenant's imports, newest first."""
+
+    items: list[ImportHistoryEntry]
+    next_cursor: str | None  # send it back as ``cursor`` for the next page; None: this was the last
+
+
+class ExportHistoryEntry(BaseModel):
+    """One export in the history (its files' links are in ``GET /exports/{id}``)."""
+
+    export_id: str
+    status: ExportStatus
+    requested_by: str
+    language: Language
+    format: ExportFormat
+    scope: ScopeKind
+    delivery: Delivery
+    created_at: datetime
+    finished_at: datetime | None
+    percent: int = Field(ge=0, le=100)
+    rows: int
+    file_count: int  # files written (an export over 10,000 rows comes in parts)
+    file_name: str | None  # the first file's
+    error: str | None
+
+    @classmethod
+    def of(cls, job: ExportJob) -> "ExportHistoryEntry":
+        written = [part.file_name for part in job.parts if part.key and part.file_name]
+        return cls(
+            export_id=job.export_id,
+            status=job.status,
+            requested_by=job.requested_by,
+            language=job.language,
+            format=job.request.format,
+            scope=job.request.scope.kind,
+            delivery=job.delivery,
+            created_at=job.created_at,
+            finished_at=job.finished_at,
+            percent=job.percent,
+            rows=job.rows,
+            file_count=len(written),
+            file_name=written[0] if written else None,
+            error=job.error,
+        )
+
+
+class ExportHistory(BaseModel):
+    """A page of the tenant's exports, newest first."""
+
+    items: list[ExportHistoryEntry]
+    next_cursor: str | None  # send it back as ``cursor`` for the next page; None: this was the last
+
+
+# ---------- error answers (functions/api's exception handlers) ----------
+class ErrorBody(BaseModel):
+    """Every refusal: what went wrong, in the request's language (its ``Content-Language``)."""
+
+    message: str
+
+
+class FieldProblem(BaseModel):
+    field: str  # dotted path in the request (``options.match_key``); "" for the whole body
+    message: str  # pydantic's words (English)
+
+
+class ValidationErrorBody(BaseModel):
+    """422: the request did not fit the API's schema; each field and what was wrong with it."""
+
+    message: str
+    errors: list[FieldProblem]

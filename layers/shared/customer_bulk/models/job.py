@@ -16,6 +16,7 @@ JobId = Annotated[str, StringConstraints(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 class JobStatus(StrEnum):
     AWAITING_UPLOAD = "awaiting_upload"
     SPLITTING = "splitting"
+    MAPPED = "mapped"  # read and mapped, nothing decided: waiting for the admin to review the mapping and go on
     PROCESSING = "processing"  # previewing or applying the file's chunks (see ``phase``)
     PREVIEWED = "previewed"  # nothing written; waiting for confirm or cancel until the preview expires
     COMPLETED = "completed"
@@ -33,7 +34,7 @@ class JobStatus(StrEnum):
     @property
     def waits_for_admin(self) -> bool:
         """A state a client stops polling at: final, or a preview waiting for confirm / cancel."""
-        return self is JobStatus.PREVIEWED or self.is_final
+        return self in (JobStatus.PREVIEWED, JobStatus.MAPPED) or self.is_final
 
 
 _FINAL = frozenset(
@@ -52,15 +53,17 @@ _FINAL = frozenset(
 # is a conditional write through JobStore.transition, which refuses one this table does not list.
 #   awaiting_upload -> splitting -> processing -> completed -> rolling_back -> rolled_back
 #                               \-> rejected      \-> previewed -> processing (confirm) | cancelled | expired
+#                               \-> mapped (review_mapping) -> splitting (the admin goes on) | cancelled | expired
 #   and from any state with work in flight: failed
 IMPORT_LIFECYCLE: Mapping[JobStatus, frozenset[JobStatus]] = {
-    JobStatus.SPLITTING: frozenset({JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING}),
+    JobStatus.SPLITTING: frozenset({JobStatus.AWAITING_UPLOAD, JobStatus.SPLITTING, JobStatus.MAPPED}),
+    JobStatus.MAPPED: frozenset({JobStatus.SPLITTING}),
     JobStatus.REJECTED: frozenset({JobStatus.SPLITTING}),
     JobStatus.PROCESSING: frozenset({JobStatus.SPLITTING, JobStatus.PREVIEWED}),
     JobStatus.PREVIEWED: frozenset({JobStatus.PROCESSING}),
     JobStatus.COMPLETED: frozenset({JobStatus.PROCESSING}),
-    JobStatus.CANCELLED: frozenset({JobStatus.AWAITING_UPLOAD, JobStatus.PREVIEWED}),
-    JobStatus.EXPIRED: frozenset({JobStatus.PREVIEWED}),
+    JobStatus.CANCELLED: frozenset({JobStatus.AWAITING_UPLOAD, JobStatus.PREVIEWED, JobStatus.MAPPED}),
+    JobStatus.EXPIRED: frozenset({JobStatus.PREVIEWED, JobStatus.MAPPED}),
     # An applied import (finished, or failed part way) is undone; an unfinished undo runs again.
     JobStatus.ROLLING_BACK: frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.ROLLED_BACK}),
     JobStatus.ROLLED_BACK: frozenset({JobStatus.ROLLING_BACK}),
@@ -120,6 +123,12 @@ class ImportOptions(BaseModel):
     # Header -> field (None: do not import the column); overrides the guess and is remembered for the tenant.
     mapping: dict[Annotated[str, StringConstraints(max_length=255)], str | None] | None = Field(
         default=None, max_length=500
+    )
+    # Stop after reading the file (status "mapped") so the admin reviews the mapping and the values, then goes on.
+    review_mapping: bool = False
+    # Field -> {value as written in the file: value to store} ("M" -> "Nam"); remembered for the tenant.
+    values: dict[str, dict[Annotated[str, StringConstraints(max_length=255)], str]] | None = Field(
+        default=None, max_length=100
     )
 
     @model_validator(mode="after")
@@ -206,6 +215,10 @@ class ImportJob(BaseModel):
     header_row: int = 0
     fields: list[str | None] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    # Field -> {value in the file: value stored}: the admin's value map, else the one remembered for the tenant.
+    value_map: dict[str, dict[str, str]] = Field(default_factory=dict)
+    upload_size: int = 0  # bytes: the split runs again, without a new upload event, after a mapping review
+    mapping_reviewed_at: datetime | None = None
 
     error_code: str | None = None
     error: str | None = None
@@ -214,7 +227,7 @@ class ImportJob(BaseModel):
     notice_error: str | None = None  # the mail service refused the latest notice for good
     notified_at: datetime | None = None  # of the notice of the latest phase (reset when a new phase starts)
 
-    # Preview: the diff workbook, and until when the preview can be confirmed.
+    # Preview: the diff workbook, and until when the preview (or a mapping waiting for review) can be confirmed.
     diff_report_key: str | None = None
     previewed_at: datetime | None = None
     preview_expires_at: datetime | None = None

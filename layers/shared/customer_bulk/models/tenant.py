@@ -108,6 +108,9 @@ class TenantSettings(BaseModel):
     # An applied import can be rolled back for this long (its before-images expire with it).
     undo_retention_days: int = 30
     earn_rule: EarnRule = EarnRule()
+    # Where the tenant's job events (import.completed, ...) are also POSTed, signed (docs/adr/0010). Checked when
+    # saved and again at each delivery: https, and only public internet addresses.
+    webhook_url: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
 
     @field_validator("undo_retention_days")
     @classmethod
