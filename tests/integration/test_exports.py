@@ -196,11 +196,12 @@ def test_columns_can_be_chosen_and_personal_data_left_out(
     assert refused.value.status == 400 and "Unknown columns (shoe_size)" in refused.value.message
 
 
-# Without an email or phone column a file is matched by its Customer ID (match_key customer_id); with one, as usual.
+# Without an email or phone column a file is matched by its Customer ID (automatically, or asked for); with one, as
+# usual.
 @pytest.mark.parametrize(
     ("request_", "columns", "options"),
     [
-        ({"columns": ["city"], "format": "csv"}, ["Customer ID", "City", "Version"], {"match_key": "customer_id"}),
+        ({"columns": ["city"], "format": "csv"}, ["Customer ID", "City", "Version"], {}),
         (
             {"columns": ["first_name", "email"], "without_personal_data": True},
             ["Customer ID", "First Name", "Version"],
@@ -228,6 +229,9 @@ def test_a_narrowed_export_keeps_id_and_version_and_imports_back_unchanged(
 
     again = importer(path, options)
     assert again.status["status"] == "completed"
+    assert any("matched to customers by Customer ID" in note for note in again.status["notes"]) is (
+        "match_key" not in options and "email" not in request_["columns"]
+    )
     counts = {name: again.status[name] for name in ("created", "updated", "unchanged", "stale", "invalid")}
     assert counts == {"created": 0, "updated": 0, "unchanged": 6, "stale": 0, "invalid": 0}
     assert stored_customers(stack, tenant) == before

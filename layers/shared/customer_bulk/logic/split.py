@@ -91,6 +91,7 @@ def _split(stores: Stores, job: ImportJob, key: str, size: int, now: datetime) -
                     # The admin maps the columns (a key column too) before anything is checked row by row.
                     review = review_of_table(job, table, mapping, chosen_by, value_map)
                 else:
+                    job = _matched_by_id_without_keys(job, mapping)
                     _check_mapping(table, mapping, job)
                     result = _write_chunks(stores, table, mapping, job, paths, written)
             finally:
@@ -126,6 +127,7 @@ def _split(stores: Stores, job: ImportJob, key: str, size: int, now: datetime) -
         JobStatus.PROCESSING,
         (JobStatus.SPLITTING,),
         now,
+        options=job.options.model_dump(mode="json"),
         value_map=value_map,
         rows_total=result.rows_total,
         chunk_rows=get_settings().chunk_rows,
@@ -206,6 +208,18 @@ def _map_columns(stores: Stores, table: Table, job: ImportJob, now: datetime) ->
         mapping.notes.insert(0, _("The column mapping chosen for your last file with these columns was used again."))
         return mapping, MatchedBy.REMEMBERED
     return mapping, None
+
+
+def _matched_by_id_without_keys(job: ImportJob, mapping: HeaderMapping) -> ImportJob:
+    """A file with our Customer ID column but no Email or Phone (an export narrowed to a few columns) can only update
+    the customers it names: matched automatically, it is matched by id, and the admin is told."""
+    if job.options.match_key is not MatchKey.AUTO or mapping.key_fields or "customer_id" not in mapping.fields:
+        return job
+    if job.options.type is ImportType.OPENING_BALANCE:
+        return job
+    mapping.notes.append(_("The file has no Email or Phone column: its rows were matched to customers by Customer ID."))
+    options = job.options.model_copy(update={"match_key": MatchKey.CUSTOMER_ID})
+    return job.model_copy(update={"options": options})
 
 
 def _value_map(stores: Stores, job: ImportJob, mapping: HeaderMapping) -> dict[str, dict[str, str]]:
