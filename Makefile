@@ -59,7 +59,7 @@ $(BROWSER_STAMP):
 
 browser: $(BROWSER_STAMP)  ## install headless Chromium (Debian's) for the email rendering tests and screenshots
 
-screenshots: $(STAMP) $(BROWSER_STAMP)  ## render every notice email in every language into docs/emails/*.png
+screenshots: $(STAMP) $(BROWSER_STAMP)  ## every notice email in every language into docs/emails/, each console step into docs/console/
 	$(BIN)/python -m customer_bulk_local.screenshots
 
 openapi: $(STAMP)  ## after changing a route or a model of the API: write docs/openapi.json (the unit tests compare)

@@ -36,6 +36,7 @@ from customer_bulk.logic.exports import create_export, export_status
 from customer_bulk.logic.history import export_history, import_history
 from customer_bulk.logic.imports import cancel, confirm, create_import, import_status, rollback, status_of
 from customer_bulk.logic.review import go_on, mapping_review
+from customer_bulk.logic.rows import import_rows
 from customer_bulk.logic.templates import build_template
 from customer_bulk.logic.tenants import (
     replace_tenant_settings,
@@ -48,12 +49,16 @@ from customer_bulk.models.api import (
     HISTORY_CURSOR_PATTERN,
     HISTORY_LIMIT,
     HISTORY_MAX_LIMIT,
+    ROWS_LIMIT,
+    ROWS_MAX_LIMIT,
     CreateImportRequest,
     CreateImportResponse,
     ErrorBody,
     ExportHistory,
     ImportHistory,
+    ImportRows,
     ImportStatus,
+    RowPhase,
     ValidationErrorBody,
 )
 from customer_bulk.models.export import CreateExportRequest, ExportStatus, ExportView
@@ -220,6 +225,25 @@ def get_template() -> Response[bytes]:
 def get_import(job_id: str) -> ImportStatus:
     tenant = caller()[0]
     return import_status(stores(), tenant, job_id)
+
+
+@app.get(
+    "/imports/<job_id>/rows",
+    summary="A phase's rows and what it decided for each",
+    responses=_answers({200: "A page of rows, in file order, and the cursor of the next."}, 404, 409),
+)
+def get_rows(
+    job_id: str,
+    phase: Annotated[
+        RowPhase | None, Query(description="Whose decisions (default: the latest phase that decided rows).")
+    ] = None,
+    cursor: Annotated[int | None, Query(ge=0, description="The previous page's `next_cursor`.")] = None,
+    limit: Annotated[int, Query(ge=1, le=ROWS_MAX_LIMIT, description="Rows on the page.")] = ROWS_LIMIT,
+) -> ImportRows:
+    """Each row as uploaded beside its status, changes ({field: [old, new]}), errors and warnings (for a preview
+    table); 409 until the phase has decided rows."""
+    tenant = caller()[0]
+    return import_rows(stores(), tenant, job_id, phase, cursor, limit)
 
 
 @app.get(

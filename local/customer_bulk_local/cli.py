@@ -1,6 +1,7 @@
 """customer-bulk: run the stack locally and use it the way the web client does.
 
-    customer-bulk serve [--port N] [--artifact .aws-sam/build]
+    customer-bulk serve [--port N] [--artifact .aws-sam/build] [--console-port N] [--console-dir DIR]
+                        [--tenant T] [--email E]
     customer-bulk import FILE --tenant T [--api URL] [--json] [--match auto|email|phone|id] [--keep-existing]
                          [--trigger-flows] [--mapping FILE] [--tags add|replace] [--sheet NAME]
                          [--force] [--preview] [--type customers|opening_balance]
@@ -30,7 +31,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from customer_bulk.i18n import LANGUAGES, N_, SOURCE_LANGUAGE, _, moment, n_, speaking
 from customer_bulk_local.client import ApiClient, ApiError, local_token
@@ -51,6 +52,14 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="run every function from this `sam build` output (.aws-sam/build), each in a process of its own",
     )
+    serve.add_argument(
+        "--console-port", type=int, default=0, help="port of the browser console's own origin (default: any free port)"
+    )
+    serve.add_argument(
+        "--console-dir", type=Path, help="the console's static files (default: the repository's console/ folder)"
+    )
+    serve.add_argument("--tenant", default="demo", help="the tenant the console URL signs in as (default: demo)")
+    serve.add_argument("--email", default=DEFAULT_ADMIN, help="the admin the console URL signs in as")
 
     run = commands.add_parser("import", help="import a customer file and wait for the outcome")
     run.add_argument("file", type=Path)
@@ -133,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return _serve(args.port, args.artifact)
+        return _serve(args.port, args.artifact, args)
     if args.command == "template":
         return _template(args)
     if args.command == "token":
@@ -247,8 +256,11 @@ def _template(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(port: int, artifact: Path | None = None) -> int:
-    """The API's URL on the first line, then one line per job event; logs and metrics go to a file it names."""
+def _serve(port: int, artifact: Path | None = None, args: argparse.Namespace | None = None) -> int:
+    """The API's URL on the first line, the console's on the second (``Console: URL``), then one line per job
+    event; logs and metrics go to a file it names."""
+    from customer_bulk_local.console_host import ConsoleHost, console_config
+    from customer_bulk_local.emulator import REPO_ROOT
     from customer_bulk_local.product import JobFeed, start_stack
 
     log_path = (Path("customer-bulk-output") / "serve.log").resolve()
@@ -263,6 +275,19 @@ def _serve(port: int, artifact: Path | None = None) -> int:
         artifact=artifact.resolve() if artifact else None,
     )
     print(stack.api_url, flush=True)
+    try:
+        console = ConsoleHost(
+            (args.console_dir if args and args.console_dir else REPO_ROOT / "console"),
+            console_config(stack.api_url, f"{stack.api_url}/_local/issuer/token", list(LANGUAGES)),
+            port=args.console_port if args else 0,
+        ).start()
+    except OSError:  # the console's port is taken
+        stack.stop()
+        raise
+    # The fragment names who the console signs in as (it asks the issuer in config.json for their token).
+    tenant, email = (args.tenant, args.email) if args else ("demo", DEFAULT_ADMIN)
+    who = f"tenant={quote(tenant, safe='')}&email={quote(email, safe='@')}"
+    print(f"Console: {console.url}/#{who}", flush=True)
     print(
         f"Local stack running. Function logs and metrics: {log_path}. Sign in with a token: customer-bulk token "
         f"--api {stack.api_url} --tenant T (or send X-Tenant-Id and X-User-Email). Ctrl-C stops it.",
@@ -279,6 +304,7 @@ def _serve(port: int, artifact: Path | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        console.stop()
         stack.stop()
         log_file.close()
     return 0

@@ -74,6 +74,18 @@ class ApiClient:
         """How the file's columns were taken, for an import started with review_mapping."""
         return self._call("GET", f"/imports/{job_id}/mapping")
 
+    def rows(
+        self, job_id: str, phase: str | None = None, cursor: int | None = None, limit: int | None = None
+    ) -> dict[str, Any]:
+        """A page of the phase's rows and what it decided for each: ``{phase, headers, fields, rows, next_cursor}``
+        (send ``next_cursor`` back as ``cursor``; None: the last page)."""
+        params = {"phase": phase, "cursor": cursor, "limit": limit}
+        return self._call(
+            "GET",
+            f"/imports/{job_id}/rows",
+            params={name: value for name, value in params.items() if value is not None},
+        )
+
     def go_on(
         self,
         job_id: str,

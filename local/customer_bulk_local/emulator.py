@@ -63,6 +63,10 @@ IGNORED_TYPES = {
     "AWS::CloudWatch::Alarm",
     "AWS::SNS::Topic",  # where alarms go
     "AWS::SNS::Subscription",
+    # The console's CDN (template.yaml: ConsoleDistribution and its origin access control): moto has no CloudFront,
+    # and locally `customer-bulk serve` hosts the console on an origin of its own (console_host.py) instead.
+    "AWS::CloudFront::Distribution",
+    "AWS::CloudFront::OriginAccessControl",
 }
 JOB_HEADER = "X-Customer-Bulk-Job"
 # The one credential of the local stack (access key id and secret): S3's presigned forms and links are checked
@@ -640,6 +644,10 @@ def _build_table(stack: LocalStack, resolver: Resolver, logical_id: str, resourc
         stack.client("dynamodb").update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
 
 
+# CloudFormation's names of a CORS rule's keys where S3's API names them otherwise.
+_S3_CORS_KEYS = {"MaxAge": "MaxAgeSeconds", "ExposedHeaders": "ExposeHeaders"}
+
+
 def _build_bucket(stack: LocalStack, resolver: Resolver, logical_id: str, resource: dict[str, Any], _: Any) -> None:
     properties = resolver.resolve(resource.get("Properties", {}))
     s3 = stack.client("s3")
@@ -648,7 +656,7 @@ def _build_bucket(stack: LocalStack, resolver: Resolver, logical_id: str, resour
     cors = properties.get("CorsConfiguration")
     if cors:
         rules = [
-            {("MaxAgeSeconds" if key == "MaxAge" else key): value for key, value in rule.items() if key != "Id"}
+            {_S3_CORS_KEYS.get(key, key): value for key, value in rule.items() if key != "Id"}
             for rule in cors["CorsRules"]
         ]
         s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})

@@ -68,6 +68,7 @@ def test_serve_prints_the_api_url_first_then_one_line_per_job_event(tmp_path: Pa
         assert server.stdout is not None
         first_line = server.stdout.readline().strip()
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", first_line)
+        assert server.stdout.readline().startswith("Console: http://127.0.0.1:")  # see test_console_hosting.py
         token = run("token", "--tenant", "acme", "--email", "a@shop.vn", "--api", first_line, cwd=tmp_path)
         assert token.returncode == 0, token.stderr
         response = requests.post(

@@ -1,6 +1,7 @@
 """A phase's rows beside what came of them, read back chunk by chunk for the reports (one chunk in memory)."""
 
 from collections.abc import Iterator
+from typing import Any
 
 from customer_bulk.i18n import N_, _
 from customer_bulk.logic.records import recorded
@@ -19,14 +20,23 @@ def upload_headers(job: ImportJob) -> list[str]:
 
 
 def rows_with_outcomes(
-    stores: Stores, job: ImportJob, stalled: set[int], phase: Phase
+    stores: Stores,
+    job: ImportJob,
+    stalled: set[int],
+    phase: Phase,
+    first_chunk: int = 0,
+    first_records: list[dict[str, Any]] | None = None,
 ) -> Iterator[tuple[int, list[str], RowOutcome]]:
-    """(row number, cells as uploaded, outcome) of every row of the file, in file order."""
+    """(row number, cells as uploaded, outcome) of every row of the file, in file order, from ``first_chunk`` on
+    (whose records, when the caller has already read them, are ``first_records``; no earlier chunk is read)."""
     paths = JobPaths(job.tenant_id, job.job_id)
     files = stores.files
     failed = job.chunks(phase).failed
-    for number in range(job.chunks_total):
-        records = files.read_json_lines(paths.chunk(number))
+    for number in range(first_chunk, job.chunks_total):
+        if number == first_chunk and first_records is not None:
+            records = first_records
+        else:
+            records = files.read_json_lines(paths.chunk(number))
         if number in failed or number in stalled:
             reason = _(NOT_PROCESSED if number in failed else STALLED)
             for record in records:

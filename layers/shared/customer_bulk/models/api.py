@@ -3,7 +3,8 @@
 import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -308,6 +309,42 @@ class ExportHistory(BaseModel):
 
     items: list[ExportHistoryEntry]
     next_cursor: str | None  # send it back as ``cursor`` for the next page; None: this was the last
+
+
+# ---------- a phase's rows (GET /imports/{id}/rows) ----------
+ROWS_LIMIT = 100  # rows on a page unless ``limit`` says otherwise
+ROWS_MAX_LIMIT = 500
+
+
+class RowPhase(StrEnum):
+    """The phases whose decisions say what each row did (a rollback's are about customers, not rows)."""
+
+    PREVIEW = "preview"
+    APPLY = "apply"
+
+
+RowStatus = Literal["created", "updated", "unchanged", "skipped", "stale", "invalid", "not_processed"]
+
+
+class RowView(BaseModel):
+    """One row of the file as uploaded, and what the phase decided for it."""
+
+    row: int  # its row number in the file (the header row is above it)
+    cells: list[str]  # as uploaded, one per header (blank cells as "")
+    status: RowStatus
+    changes: dict[str, list[Any]] = Field(default_factory=dict)  # field -> [old, new], as the decision recorded them
+    errors: list[str] = Field(default_factory=list)  # why the row was not applied, in the job's language
+    warnings: list[str] = Field(default_factory=list)  # fields skipped while the rest of the row was applied
+
+
+class ImportRows(BaseModel):
+    """A page of a phase's rows, in file order."""
+
+    phase: RowPhase
+    headers: list[str]  # the file's header row (a blank header named by its position)
+    fields: list[str | None]  # the field each column was imported as (None: not imported)
+    rows: list[RowView]
+    next_cursor: int | None  # send it back as ``cursor`` for the next page; None: this was the last
 
 
 # ---------- error answers (functions/api's exception handlers) ----------
