@@ -3,14 +3,12 @@
 
 import { Api, ApiError, loadConfig, signIn, sleep, upload } from "./api.js";
 import {
-  LANGUAGES, LANGUAGE_NAMES, language, languageOf, number, percent, setLanguage, status as said, t, time,
+  FIELDS, LANGUAGES, LANGUAGE_NAMES, fieldLabel, language, languageOf, number, percent, setLanguage, status as said, t,
+  time,
 } from "./i18n.js";
 
 const FINAL = new Set(["completed", "rejected", "failed", "cancelled", "expired", "rolled_back"]);
-const EXPORT_COLUMNS = [
-  "first_name", "last_name", "email", "phone", "gender", "birthday", "company", "address1", "address2", "city",
-  "province", "zip", "country_code", "accepts_email_marketing", "accepts_sms_marketing", "tags", "note",
-];
+const EXPORT_COLUMNS = FIELDS;
 
 const state = { config: null, api: null, who: null, settings: null, etag: null, view: "import", wizard: null };
 const main = () => document.getElementById("main");
@@ -485,7 +483,7 @@ function exportView() {
   const city = h("input", { type: "text", name: "city" });
   const allColumns = h("input", { type: "checkbox", name: "all_columns", checked: true });
   const columnBoxes = EXPORT_COLUMNS.map((name) => h("label", { class: "check" },
-    h("input", { type: "checkbox", name: "column", value: name }), name));
+    h("input", { type: "checkbox", name: "column", value: name }), fieldLabel(name)));
   const format = h("select", { name: "format" }, h("option", { value: "xlsx" }, "xlsx"), h("option", { value: "csv" }, "csv"));
   const personal = h("input", { type: "checkbox", name: "without_personal_data" });
   const result = h("div", { id: "export-result" });

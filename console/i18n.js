@@ -587,3 +587,28 @@ export function time(iso) {
   if (Number.isNaN(date.getTime())) return iso;
   return new Intl.DateTimeFormat(current, { dateStyle: "short", timeStyle: "short" }).format(date);
 }
+
+// The customer fields as the back end's catalogs name them in each language (templates and exports use the same).
+const FIELD_LABELS = {
+  en: ["First Name", "Last Name", "Email", "Phone", "Gender", "Birthday", "Company", "Address 1", "Address 2", "City",
+    "Province", "Zip", "Country Code", "Accepts Email Marketing", "Accepts SMS Marketing", "Tags", "Note"],
+  vi: ["Tên", "Họ", "Email", "Số điện thoại", "Giới tính", "Ngày sinh", "Công ty", "Địa chỉ 1", "Địa chỉ 2",
+    "Thành phố", "Tỉnh/Thành phố", "Mã bưu chính", "Mã quốc gia", "Nhận email quảng cáo", "Nhận SMS quảng cáo", "Thẻ",
+    "Ghi chú"],
+  it: ["Nome", "Cognome", "Email", "Telefono", "Genere", "Data di nascita", "Azienda", "Indirizzo 1", "Indirizzo 2",
+    "Città", "Provincia", "CAP", "Codice paese", "Accetta marketing via email", "Accetta marketing via SMS", "Etichette",
+    "Nota"],
+  da: ["Fornavn", "Efternavn", "E-mail", "Telefon", "Køn", "Fødselsdato", "Virksomhed", "Adresse 1", "Adresse 2", "By",
+    "Region", "Postnummer", "Landekode", "Accepterer e-mailmarkedsføring", "Accepterer sms-markedsføring", "Mærker",
+    "Note"],
+};
+export const FIELDS = [
+  "first_name", "last_name", "email", "phone", "gender", "birthday", "company", "address1", "address2", "city",
+  "province", "zip", "country_code", "accepts_email_marketing", "accepts_sms_marketing", "tags", "note",
+];
+
+/** A customer field's name as the current language writes it (the field's key when it has none). */
+export function fieldLabel(name) {
+  const position = FIELDS.indexOf(name);
+  return position < 0 ? name : (FIELD_LABELS[current] ?? FIELD_LABELS.en)[position];
+}
