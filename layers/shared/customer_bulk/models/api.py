@@ -52,8 +52,8 @@ class CreateImportResponse(BaseModel):
     upload: UploadForm
 
 
-class PreviewView(BaseModel):
-    """What a preview found (nothing written): the counts, the diff workbook, until when it can be confirmed."""
+class PreviewSummary(BaseModel):
+    """What a preview found (nothing written) and until when it can be confirmed, as the history lists it."""
 
     new: int
     changed: int
@@ -63,10 +63,27 @@ class PreviewView(BaseModel):
     invalid: int
     not_processed: int
     warnings: int
-    diff_report_url: str | None
     previewed_at: datetime | None
     expires_at: datetime | None
     confirmed_at: datetime | None
+
+    @classmethod
+    def of(cls, job: ImportJob) -> "PreviewSummary":
+        counts = job.preview_counts
+        return cls(
+            new=counts.created,
+            changed=counts.updated,
+            **counts.model_dump(include={"unchanged", "skipped", "stale", "invalid", "not_processed", "warnings"}),
+            previewed_at=job.previewed_at,
+            expires_at=job.preview_expires_at,
+            confirmed_at=job.confirmed_at,
+        )
+
+
+class PreviewView(PreviewSummary):
+    """The preview as ``GET /imports/{id}`` shows it: the summary and the diff workbook's link."""
+
+    diff_report_url: str | None
 
 
 class RollbackView(BaseModel):
@@ -118,16 +135,7 @@ class ImportStatus(BaseModel):
         """``urls``: presigned links of the job's workbooks, by name (error, diff, rollback)."""
         preview = rollback = None
         if job.previewed_at is not None or job.options.preview:
-            counts = job.preview_counts
-            preview = PreviewView(
-                new=counts.created,
-                changed=counts.updated,
-                **counts.model_dump(include={"unchanged", "skipped", "stale", "invalid", "not_processed", "warnings"}),
-                diff_report_url=urls.get("diff"),
-                previewed_at=job.previewed_at,
-                expires_at=job.preview_expires_at,
-                confirmed_at=job.confirmed_at,
-            )
+            preview = PreviewView(**PreviewSummary.of(job).model_dump(), diff_report_url=urls.get("diff"))
         if job.rollback_requested_at is not None:
             rollback = RollbackView(
                 **job.rollback_counts.model_dump(),
@@ -165,22 +173,6 @@ HISTORY_LIMIT = 20  # entries on a page unless ``limit`` says otherwise
 HISTORY_MAX_LIMIT = 100
 # A cursor is the id of the last job a page read (the client treats it as opaque and only sends it back).
 HISTORY_CURSOR_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
-
-
-class PreviewSummary(BaseModel):
-    """What a preview found, as the history lists it (the diff workbook's link is in ``GET /imports/{id}``)."""
-
-    new: int
-    changed: int
-    unchanged: int
-    skipped: int
-    stale: int
-    invalid: int
-    not_processed: int
-    warnings: int
-    previewed_at: datetime | None
-    expires_at: datetime | None
-    confirmed_at: datetime | None
 
 
 class RollbackSummary(BaseModel):
@@ -223,15 +215,7 @@ class ImportHistoryEntry(BaseModel):
     def of(cls, job: ImportJob) -> "ImportHistoryEntry":
         preview = rollback = None
         if job.previewed_at is not None or job.options.preview:
-            counts = job.preview_counts
-            preview = PreviewSummary(
-                new=counts.created,
-                changed=counts.updated,
-                **counts.model_dump(include={"unchanged", "skipped", "stale", "invalid", "not_processed", "warnings"}),
-                previewed_at=job.previewed_at,
-                expires_at=job.preview_expires_at,
-                confirmed_at=job.confirmed_at,
-            )
+            preview = PreviewSummary.of(job)
         if job.rollback_requested_at is not None:
             rollback = RollbackSummary(
                 **job.rollback_counts.model_dump(),
