@@ -43,6 +43,7 @@ from customer_bulk_local.lambda_runtime import (
     FunctionOutput,
     FunctionSpec,
     LambdaRuntime,
+    RecordedCall,
     current_function,
     run_as,
 )
@@ -973,10 +974,20 @@ def _patch_iam(stack: LocalStack, restore: list[Any]) -> None:
     original_post = signers.generate_presigned_post
 
     def checked_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
-        if current_function() is not None:
-            service = self.meta.service_model.service_name
-            stack.authorize(service, operation_name, arns.requests(service, operation_name, api_params))
-        return original_call(self, operation_name, api_params)
+        function = current_function()
+        if function is None:
+            return original_call(self, operation_name, api_params)
+        service = self.meta.service_model.service_name
+        stack.authorize(service, operation_name, arns.requests(service, operation_name, api_params))
+        recorder = stack.runtime.recorder if stack.runtime is not None else None
+        if recorder is None:
+            return original_call(self, operation_name, api_params)
+        started, cpu = time.perf_counter(), time.thread_time()
+        response = original_call(self, operation_name, api_params)
+        wall, cpu = time.perf_counter() - started, time.thread_time() - cpu
+        call = RecordedCall(service, operation_name, started, wall, cpu, threading.get_ident(), api_params, response)
+        recorder.call(function, call)
+        return response
 
     def checked_url(self: Any, *args: Any, **kwargs: Any) -> Any:
         url = original_url(self, *args, **kwargs)

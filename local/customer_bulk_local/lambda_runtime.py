@@ -10,6 +10,7 @@ function's module state, Powertools' resolver and batch processor, belongs to on
 
 import importlib
 import json
+import resource
 import subprocess
 import sys
 import threading
@@ -94,6 +95,65 @@ def run_as(function: str | None, work: Callable[..., Any]) -> Callable[..., Any]
     return bound
 
 
+@dataclass
+class RecordedCall:
+    """One AWS call a function made: when (perf_counter), how long it took on this stack, the calling thread's CPU
+    meanwhile (the client's own work), what was sent and answered (references, not copies)."""
+
+    service: str
+    operation: str
+    started: float
+    wall_s: float
+    cpu_s: float
+    thread: int
+    params: dict[str, Any]
+    response: Any
+
+
+@dataclass
+class RecordedInvocation:
+    function: str
+    started: float
+    thread: int = 0
+    wall_s: float = 0.0
+    cpu_s: float = 0.0  # the invoking thread's CPU (time.thread_time), not the emulator's
+    children_cpu_s: float = 0.0  # CPU of child processes reaped meanwhile (a file read in isolation)
+    calls: list[RecordedCall] = field(default_factory=list)
+
+
+class CallRecorder:
+    """Off unless set as ``LambdaRuntime.recorder``: every in-process invocation, with its CPU and its AWS calls
+    in order (for benchmarks that model AWS from the work measured here). One invocation at a time per function,
+    so a call made from a function's worker thread belongs to that function's open invocation."""
+
+    def __init__(self) -> None:
+        self.invocations: list[RecordedInvocation] = []
+        self._open: dict[str, RecordedInvocation] = {}
+        self._lock = threading.Lock()
+
+    def begin(self, function: str) -> RecordedInvocation:
+        invocation = RecordedInvocation(function, time.perf_counter(), threading.get_ident())
+        with self._lock:
+            self._open[function] = invocation
+            self.invocations.append(invocation)
+        return invocation
+
+    def end(self, invocation: RecordedInvocation) -> None:
+        with self._lock:
+            self._open.pop(invocation.function, None)
+
+    def call(self, function: str, call: RecordedCall) -> None:
+        with self._lock:
+            invocation = self._open.get(function)
+            if invocation is not None:
+                invocation.calls.append(call)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 class FunctionOutput:
     """sys.stdout while the stack runs: what a function prints goes where Lambda sends it (its logs), not into
     the output of the command that started the stack (``customer-bulk import --json`` must stay one JSON object)."""
@@ -124,6 +184,7 @@ class LambdaRuntime:
         self._workers: dict[str, WorkerProcess] = {}
         self.worker_logs: TextIO | None = None  # where workers' output goes (their log streams)
         self.invocations: dict[str, int] = {spec.logical_id: 0 for spec in functions}
+        self.recorder: CallRecorder | None = None  # set to record invocations and their calls (in process only)
 
     def load_all(self) -> None:
         """Import every in-process handler now, in one thread, as Lambda's init phase would (concurrent first
@@ -148,9 +209,17 @@ class LambdaRuntime:
         with self._locks[spec.logical_id]:
             self.invocations[spec.logical_id] += 1
             outer, _running.function = getattr(_running, "function", None), spec.logical_id
+            recorder = self.recorder
+            recorded = recorder.begin(spec.logical_id) if recorder is not None else None
+            cpu, children = time.thread_time(), _children_cpu()
             try:
                 return handler(event, LambdaContext(spec))
             finally:
+                if recorder is not None and recorded is not None:
+                    recorded.cpu_s = time.thread_time() - cpu
+                    recorded.children_cpu_s = _children_cpu() - children
+                    recorded.wall_s = time.perf_counter() - recorded.started
+                    recorder.end(recorded)
                 _running.function = outer
                 if self.after_invoke is not None:
                     self.after_invoke()
