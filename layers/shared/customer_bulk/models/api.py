@@ -86,15 +86,31 @@ class PreviewView(PreviewSummary):
     diff_report_url: str | None
 
 
-class RollbackView(BaseModel):
+class RollbackSummary(BaseModel):
+    """What a rollback did, who asked for it and when, as the history lists it."""
+
     restored: int
     removed: int
     left_alone: int
     not_processed: int
-    report_url: str | None
     requested_at: datetime | None
     requested_by: str | None
     finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: ImportJob) -> "RollbackSummary":
+        return cls(
+            **job.rollback_counts.model_dump(),
+            requested_at=job.rollback_requested_at,
+            requested_by=job.rollback_requested_by,
+            finished_at=job.rolled_back_at,
+        )
+
+
+class RollbackView(RollbackSummary):
+    """The rollback as ``GET /imports/{id}`` shows it: the summary and the report's link."""
+
+    report_url: str | None
 
 
 class ImportStatus(BaseModel):
@@ -137,13 +153,7 @@ class ImportStatus(BaseModel):
         if job.previewed_at is not None or job.options.preview:
             preview = PreviewView(**PreviewSummary.of(job).model_dump(), diff_report_url=urls.get("diff"))
         if job.rollback_requested_at is not None:
-            rollback = RollbackView(
-                **job.rollback_counts.model_dump(),
-                report_url=urls.get("rollback"),
-                requested_at=job.rollback_requested_at,
-                requested_by=job.rollback_requested_by,
-                finished_at=job.rolled_back_at,
-            )
+            rollback = RollbackView(**RollbackSummary.of(job).model_dump(), report_url=urls.get("rollback"))
         return cls(
             job_id=job.job_id,
             status=job.status,
@@ -173,16 +183,6 @@ HISTORY_LIMIT = 20  # entries on a page unless ``limit`` says otherwise
 HISTORY_MAX_LIMIT = 100
 # A cursor is the id of the last job a page read (the client treats it as opaque and only sends it back).
 HISTORY_CURSOR_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
-
-
-class RollbackSummary(BaseModel):
-    restored: int
-    removed: int
-    left_alone: int
-    not_processed: int
-    requested_at: datetime | None
-    requested_by: str | None
-    finished_at: datetime | None
 
 
 class ImportHistoryEntry(BaseModel):
@@ -217,12 +217,7 @@ class ImportHistoryEntry(BaseModel):
         if job.previewed_at is not None or job.options.preview:
             preview = PreviewSummary.of(job)
         if job.rollback_requested_at is not None:
-            rollback = RollbackSummary(
-                **job.rollback_counts.model_dump(),
-                requested_at=job.rollback_requested_at,
-                requested_by=job.rollback_requested_by,
-                finished_at=job.rolled_back_at,
-            )
+            rollback = RollbackSummary.of(job)
         return cls(
             job_id=job.job_id,
             type=job.options.type,
