@@ -101,6 +101,7 @@ bench: $(STAMP)  ## the benchmarks (each prints its figures; the last line is JS
 	$(BIN)/python bench/import_e2e.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/aws_model.py
+	$(BIN)/python bench/write_paths.py
 
 build: $(BUILT) $(LAMBDA_RUNTIME)/.installed  ## sam validate + sam build: the artifact in .aws-sam/build
 

@@ -150,9 +150,13 @@ class Stack:
         service, operation, params = call.service, call.operation, call.params
         tally.calls[f"{service}:{operation}"] += 1
         if service == "dynamodb":
-            if operation in ("TransactWriteItems", "BatchExecuteStatement", "ExecuteStatement", "TransactGetItems"):
+            if operation in ("TransactWriteItems", "ExecuteStatement", "TransactGetItems"):
                 raise SystemExit(f"bench/cost.py does not price dynamodb:{operation} yet: extend aws_model.call_of")
-            if operation == "BatchWriteItem":
+            if operation == "BatchExecuteStatement":
+                table = f'"{self.customers_table}"'
+                statements = [s["Statement"].split(" WHERE")[0] for s in params["Statements"]]
+                tally.customer_writes += sum(1 for text in statements if table in text)
+            elif operation == "BatchWriteItem":
                 tally.customer_writes += len(params["RequestItems"].get(self.customers_table, []))
             elif operation in ("PutItem", "UpdateItem", "DeleteItem") and params["TableName"] == self.customers_table:
                 tally.customer_writes += 1
@@ -324,6 +328,9 @@ def document(rows: int, tallies: dict[str, Tally], statuses: dict[str, dict[str,
         "  come from the items sent and answered, sized by DynamoDB's rules (`bench/aws_model.py`): a write 1 WRU a",
         "  started KB on the table and on each index the item lands in, a read 1 RRU a started 4 KB (half if",
         "  eventually consistent); an update is sized as the item last read. Standard table class, on-demand.",
+        "  Customers are written by conditional PartiQL statements (docs/adr/0011), priced as the same writes; a",
+        "  statement whose condition fails still costs its write. The customers table's pre-warmed throughput",
+        "  (`WarmThroughput` in the template) is a one-time charge when it is set, not a cost per row: not here.",
         "- Lambda: one request per invocation and GB-seconds from the duration measured on the local stack times",
         "  the template's `MemorySize`. The emulator is slower than AWS, so this overstates Lambda's share.",
         "- SQS: the functions' sends (one request a started 64 KB), S3's event message for each upload, and for each",

@@ -86,7 +86,10 @@ def _bare_writes(ddb: Any, name: str, items: list[dict[str, Any]]) -> tuple[floa
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=properties["AttributeDefinitions"],
         KeySchema=properties["KeySchema"],
-        GlobalSecondaryIndexes=properties["GlobalSecondaryIndexes"],
+        GlobalSecondaryIndexes=[
+            {key: value for key, value in index.items() if key != "WarmThroughput"}
+            for index in properties["GlobalSecondaryIndexes"]
+        ],
     )
     started = time.perf_counter()
     requests = 0

@@ -48,6 +48,7 @@ from customer_bulk_local.lambda_runtime import (
     run_as,
 )
 from customer_bulk_local.local_issuer import LocalIssuer
+from customer_bulk_local.partiql import patch_partiql_writes
 from customer_bulk_local.s3_guard import PresignedS3Guard
 from customer_bulk_local.sqs_poller import EventSource, QueuePoller
 from customer_bulk_local.template import Resolver, load_template, parameter_values
@@ -360,6 +361,7 @@ class LocalStack:
         _patch_sfn_retry_sleep(self.options.sfn_retry_scale, self._restore)
         _patch_sdk_retry_delay(self.options.sdk_retry_scale, self._restore)
         fast_dynamodb_answers(self._restore)
+        patch_partiql_writes(self._restore)
         _patch_iam(self, self._restore)
         _patch_thread_pools(self._restore)
         for name in ("moto", "werkzeug", "botocore", "urllib3"):
@@ -636,6 +638,12 @@ def _build_table(stack: LocalStack, resolver: Resolver, logical_id: str, resourc
         for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
         if key in properties
     }
+    # Warm throughput is a capacity promise the emulator has no limits for (bench/aws_model.py models it).
+    if "GlobalSecondaryIndexes" in kwargs:
+        kwargs["GlobalSecondaryIndexes"] = [
+            {key: value for key, value in index.items() if key != "WarmThroughput"}
+            for index in kwargs["GlobalSecondaryIndexes"]
+        ]
     name = stack.resources[logical_id]["Name"]
     stack.client("dynamodb").create_table(
         TableName=name, BillingMode=properties.get("BillingMode", "PAY_PER_REQUEST"), **kwargs

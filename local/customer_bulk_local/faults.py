@@ -7,14 +7,16 @@ A fault matches a service and operation (and, for S3, a key prefix) and fires a 
 - ``server_error``: a 500 (S3 InternalError, DynamoDB InternalServerError);
 - ``reject``: SES's permanent 400 MessageRejected;
 - ``unprocessed``: DynamoDB batch calls do only half of their items and hand the rest back as UnprocessedItems
-  or UnprocessedKeys, as DynamoDB does under load.
+  or UnprocessedKeys (a BatchExecuteStatement: the rest answered ``ThrottlingError``), as DynamoDB does under load;
+- ``interleave``: ``action`` runs just before the request goes on (another writer's change landing between what a
+  function read and what it writes).
 """
 
 import io
 import json
 import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -43,6 +45,7 @@ class Fault:
     times: int
     key_prefix: str = ""  # S3: only keys under this prefix
     fired: int = 0
+    action: Callable[[], None] | None = None  # interleave: what runs first
 
 
 class FaultInjector:
@@ -54,7 +57,7 @@ class FaultInjector:
         self._lock = threading.Lock()
 
     def add(self, fault: Fault) -> Fault:
-        if fault.kind != "unprocessed" and (fault.service, fault.kind) not in _ERRORS:
+        if fault.kind not in ("unprocessed", "interleave") and (fault.service, fault.kind) not in _ERRORS:
             raise ValueError(f"No {fault.kind} fault for {fault.service}")
         with self._lock:
             self.faults.append(fault)
@@ -84,12 +87,18 @@ class FaultInjector:
                 fault.fired += 1
         if fault is None:
             return self.app(environ, start_response)  # type: ignore[no-any-return]
+        if fault.kind == "interleave":
+            assert fault.action is not None
+            fault.action()
+            return self.app(environ, start_response)  # type: ignore[no-any-return]
         if fault.kind == "unprocessed":
             return self._half_done(environ, start_response, operation)
         return _error(service, fault.kind, start_response)
 
     def _half_done(self, environ: dict[str, Any], start_response: Any, operation: str) -> Iterable[bytes]:
         body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+        if operation == "BatchExecuteStatement":
+            return self._half_statements(environ, start_response, body)
         kept, left = {}, {}
         for table, requests in body["RequestItems"].items():
             entries = requests["Keys"] if operation == "BatchGetItem" else requests
@@ -112,11 +121,31 @@ class FaultInjector:
 
         answer = json.loads(b"".join(self.app(environ, capture)))
         answer["UnprocessedKeys" if operation == "BatchGetItem" else "UnprocessedItems"] = left
-        data = json.dumps(answer).encode()
-        headers = [(n, v) for n, v in captured["headers"] if n.lower() not in ("content-length", "x-amz-crc32")]
-        headers += [("Content-Length", str(len(data))), ("x-amz-crc32", str(zlib.crc32(data)))]
-        start_response(captured["status"], headers)
-        return [data]
+        return _answer(start_response, captured, answer)
+
+    def _half_statements(self, environ: dict[str, Any], start_response: Any, body: dict[str, Any]) -> list[bytes]:
+        statements = body["Statements"]
+        middle = max(1, len(statements) // 2)
+        forwarded = json.dumps({**body, "Statements": statements[:middle]}).encode()
+        environ["wsgi.input"] = io.BytesIO(forwarded)
+        environ["CONTENT_LENGTH"] = str(len(forwarded))
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
+            captured.update(status=status, headers=headers)
+
+        answer = json.loads(b"".join(self.app(environ, capture)))
+        throttled = {"Error": {"Code": "ThrottlingError", "Message": "Throughput exceeds the current capacity"}}
+        answer["Responses"] = answer.get("Responses", []) + [throttled] * (len(statements) - middle)
+        return _answer(start_response, captured, answer)
+
+
+def _answer(start_response: Any, captured: dict[str, Any], answer: dict[str, Any]) -> list[bytes]:
+    data = json.dumps(answer).encode()
+    headers = [(n, v) for n, v in captured["headers"] if n.lower() not in ("content-length", "x-amz-crc32")]
+    headers += [("Content-Length", str(len(data))), ("x-amz-crc32", str(zlib.crc32(data)))]
+    start_response(captured["status"], headers)
+    return [data]
 
 
 def _identify(environ: dict[str, Any]) -> tuple[str, str, str]:

@@ -13,6 +13,7 @@ rather than guessed.
 import base64
 import fnmatch
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -160,9 +161,14 @@ class Arns:
         return requests
 
     def _dynamodb(self, operation: str, params: dict[str, Any]) -> list[AccessRequest]:
+        table_arn = f"arn:aws:dynamodb:{self.region}:{self.account}:table/"
+        if operation in ("ExecuteStatement", "BatchExecuteStatement"):
+            # PartiQL asks for an action per statement kind (PartiQLInsert, ...) on the table it names.
+            texts = [s["Statement"] for s in params["Statements"]] if "Statements" in params else [params["Statement"]]
+            asked = {_partiql_action(text) for text in texts}
+            return [AccessRequest(action, f"{table_arn}{table}") for action, table in sorted(asked)]
         tables = list(params["RequestItems"]) if "RequestItems" in params else [params["TableName"]]
         index = f"/index/{params['IndexName']}" if params.get("IndexName") else ""
-        table_arn = f"arn:aws:dynamodb:{self.region}:{self.account}:table/"
         return [AccessRequest(f"dynamodb:{operation}", f"{table_arn}{table}{index}") for table in tables]
 
     def presigned(self, url: str | None = None, post: dict[str, Any] | None = None) -> list[AccessRequest]:
@@ -181,6 +187,20 @@ class Arns:
         if "X-Amz-Credential" not in parse_qs(parsed.query):
             raise ValueError(f"Not a SigV4 presigned URL: {url.split('?')[0]}")
         return [AccessRequest("s3:GetObject", f"arn:aws:s3:::{bucket}/{key}")]
+
+
+_PARTIQL = re.compile(
+    r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM|SELECT\s+.*?\s+FROM)\s+"?([A-Za-z0-9_.-]+)"?', re.IGNORECASE | re.DOTALL
+)
+
+
+def _partiql_action(statement: str) -> tuple[str, str]:
+    """(IAM action, table) a PartiQL statement asks for."""
+    match = _PARTIQL.match(statement)
+    if match is None:
+        raise ValueError(f"The local IAM cannot read the PartiQL statement {statement[:60]!r}")
+    verb = match.group(1).split()[0].capitalize()
+    return f"dynamodb:PartiQL{verb}", match.group(2)
 
 
 def access_denied(service: str, operation: str, function: str, request: AccessRequest) -> ClientError:

@@ -7,6 +7,7 @@ import pytest
 
 import customer_bulk.logic.chunks as chunks
 from customer_bulk.dal.customers import CustomerStore
+from customer_bulk.storage_layout import KeyWrite
 from customer_bulk_local.client import ApiClient
 from tests.conftest import ADMIN, CHUNK_ROWS, run_import, stored_customers, stored_items
 
@@ -56,18 +57,18 @@ def test_a_crash_half_way_through_a_chunk_loses_nothing_and_doubles_nothing(
     (clean, crashing), path = two_tenants
     clean_run = run_import(stack, clean, path)
     crashing_tenant = crashing.tenant
-    real_write = CustomerStore.write
+    real_write = CustomerStore.write_if_unchanged
     crashed: set[str] = set()
 
-    def write_half_then_crash(self: CustomerStore, puts: list[dict[str, Any]], deletes: list[str]) -> None:
-        first = puts[0]["pk"] if puts else ""
+    def write_half_then_crash(self: CustomerStore, writes: list[KeyWrite]) -> set[str]:
+        first = writes[0].address if writes else ""
         if first.startswith(crashing_tenant) and first not in crashed:
             crashed.add(first)
-            real_write(self, puts[: len(puts) // 2], [])
+            real_write(self, writes[: len(writes) // 2])
             raise RuntimeError("the function was killed half-way through its writes")
-        real_write(self, puts, deletes)
+        return real_write(self, writes)
 
-    monkeypatch.setattr(CustomerStore, "write", write_half_then_crash)
+    monkeypatch.setattr(CustomerStore, "write_if_unchanged", write_half_then_crash)
     crashed_run = run_import(stack, crashing, path)
 
     assert len(crashed) == 3  # every chunk that writes crashed once (142 rows in chunks of 50)

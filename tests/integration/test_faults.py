@@ -44,9 +44,9 @@ def _same_outcome(run: Any, clean: Any, stack: LocalStack, tenant: str) -> None:
 def test_throttled_and_half_done_dynamodb_batches_change_nothing(
     stack: LocalStack, tenant: str, faults: Any, clean_run: Any, importer: Any, csv_file: Any
 ) -> None:
-    unprocessed_writes = faults.add(Fault("dynamodb", "BatchWriteItem", "unprocessed", times=4))
+    unprocessed_writes = faults.add(Fault("dynamodb", "BatchExecuteStatement", "unprocessed", times=4))
     unprocessed_reads = faults.add(Fault("dynamodb", "BatchGetItem", "unprocessed", times=4))
-    throttled = faults.add(Fault("dynamodb", "BatchWriteItem", "throttle", times=2))
+    throttled = faults.add(Fault("dynamodb", "BatchExecuteStatement", "throttle", times=2))
     run = importer(csv_file(["Email", "Phone", "First Name"], ROWS))
     assert (unprocessed_writes.fired, unprocessed_reads.fired, throttled.fired) == (4, 4, 2)
     _same_outcome(run, clean_run, stack, tenant)

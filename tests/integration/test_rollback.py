@@ -11,6 +11,7 @@ import customer_bulk.logic.chunks as chunks
 import functions.api.app as api_function
 from customer_bulk.clock import utc_now
 from customer_bulk.dal.customers import CustomerStore
+from customer_bulk.storage_layout import KeyWrite
 from customer_bulk_local.client import ApiClient, ApiError
 from tests.conftest import CHUNK_ROWS, settle, stored_customers, stored_items, workbook_rows
 
@@ -153,17 +154,17 @@ def test_a_crash_half_way_through_a_rollback_loses_nothing_and_doubles_nothing(
     changed += [[f"new{i}@shop.vn", f"0913{i:06d}", "New", ""] for i in range(20)]
     second = importer(xlsx(HEADERS, changed))
 
-    real_write = CustomerStore.write
+    real_write = CustomerStore.write_if_unchanged
     crashed: list[int] = []
 
-    def write_half_then_crash(self: CustomerStore, puts: list[dict[str, Any]], deletes: list[str]) -> None:
-        if any(pk.startswith(tenant) for pk in [*deletes, *(item["pk"] for item in puts)]) and len(crashed) < 2:
-            crashed.append(len(puts) + len(deletes))
-            real_write(self, puts[: len(puts) // 2], deletes[: len(deletes) // 2])
+    def write_half_then_crash(self: CustomerStore, writes: list[KeyWrite]) -> set[str]:
+        if any(write.address.startswith(tenant) for write in writes) and len(crashed) < 2:
+            crashed.append(len(writes))
+            real_write(self, writes[: len(writes) // 2])
             raise RuntimeError("the function was killed half-way through its writes")
-        real_write(self, puts, deletes)
+        return real_write(self, writes)
 
-    monkeypatch.setattr(CustomerStore, "write", write_half_then_crash)
+    monkeypatch.setattr(CustomerStore, "write_if_unchanged", write_half_then_crash)
     api.rollback(second.job_id)
     run = settle(stack, api, second.job_id, tmp_path)
 

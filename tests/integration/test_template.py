@@ -199,9 +199,11 @@ GRANTS = {
     },
     "RowValidatorFunction": {
         "dynamodb:BatchGetItem CustomersTable.Arn",
-        "dynamodb:BatchWriteItem CustomersTable.Arn",
+        "dynamodb:PartiQLInsert CustomersTable.Arn",
+        "dynamodb:PartiQLUpdate CustomersTable.Arn",
+        "dynamodb:PartiQLDelete CustomersTable.Arn",
         "dynamodb:GetItem JobsTable.Arn",
-        "dynamodb:Query ${CustomersTable.Arn}/index/ById",
+        "dynamodb:Query ${CustomersTable.Arn}/index/ByTenant",
         "dynamodb:UpdateItem JobsTable.Arn",
         "events:PutEvents FlowEventBus.Arn",
         "s3:GetObject ${FilesBucket.Arn}/jobs/*/chunks/*",

@@ -151,3 +151,56 @@ def test_a_recorded_invocation_becomes_steps_with_its_cpu_between_the_calls() ->
 def test_an_unknown_type_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown"):
         m.attribute_size({"X": 1})
+
+
+def test_a_tenants_chunks_spread_over_its_message_groups() -> None:
+    model = _instant(throughput=False, message_groups=2)
+    _, (job,) = m.simulate(model, [m.Job("t", _profile(chunks=4))])
+    assert job.emailed_at == pytest.approx(2.0 + 2 * 1.0 + 0.5 + 0.25)  # chunks 0 and 2, 1 and 3 in a row
+
+
+def test_a_thread_pools_calls_share_its_threads() -> None:
+    calls = tuple(m.Call("dynamodb", "BatchExecuteStatement", 1.0) for _ in range(5))
+    work = m.Work("RowValidatorFunction", (m.Step(0.0, calls, lanes=2),))
+    profile = m.Profile(500, _work("ImportSplitterFunction", 0.0), [work], _work("A", 0.0), _work("B", 0.0))
+    _, (job,) = m.simulate(_instant(throughput=False), [m.Job("t", profile)])
+    assert job.emailed_at == pytest.approx(3.0)  # 5 calls, 2 at a time: 3 rounds
+    assert m.unhindered_s(_instant(), work) == pytest.approx(2.5)
+
+
+def test_partiql_writes_are_priced_by_the_items_they_write() -> None:
+    capacity = m.Capacity()
+    tables = m.Tables({"Customers": (("pk",), INDEXES[:1])})
+    insert = "INSERT INTO \"Customers\" VALUE {'pk': ?, 'kind': ?, 'tenant_shard': ?, 'customer_id': ?}"
+    home = [{"S": "t#E#a@x.vn"}, {"S": "customer"}, {"S": "t#03"}, {"S": "01ABC"}]
+    pointer = "INSERT INTO \"Customers\" VALUE {'pk': ?, 'kind': ?, 'home': ?}"
+    update = 'UPDATE "Customers" SET "city" = ? WHERE "pk" = ? AND "version" = ?'
+    params = {
+        "Statements": [
+            {"Statement": insert, "Parameters": home},
+            {"Statement": pointer, "Parameters": [{"S": "t#P#1"}, {"S": "pointer"}, {"S": "t#E#a@x.vn"}]},
+        ]
+    }
+    recorded = RecordedCall("dynamodb", "BatchExecuteStatement", 0.0, 0.1, 0.0, 1, params, {"Responses": [{}, {}]})
+    call = m.call_of(recorded, tables, capacity, {})
+    assert dict(call.units) == {"w:Customers": 2, "w:Customers/ByTenant": 1}
+    assert call.customer_puts == 1
+    # An update of the customer just written: the table and its index entry, by the item's size.
+    params = {"Statements": [{"Statement": update, "Parameters": [{"S": "Huế"}, {"S": "t#E#a@x.vn"}, {"N": "1"}]}]}
+    failed = {"Responses": [{"Error": {"Code": "ConditionalCheckFailed"}}]}
+    call = m.call_of(RecordedCall("dynamodb", "BatchExecuteStatement", 0.0, 0.1, 0.0, 1, params, failed), tables,
+                     capacity, {})  # fmt: skip
+    assert dict(call.units) == {"w:Customers": 1, "w:Customers/ByTenant": 1}
+    assert capacity.requests["dynamodb:failed_conditions"] == 1
+
+
+def test_todays_design_is_the_same_work_written_one_batch_after_another_with_a_second_index() -> None:
+    statement = m.Call("dynamodb", "BatchExecuteStatement", 1.0, units=(("w:C", 25.0),), customer_puts=12)
+    chunk = m.Work("RowValidatorFunction", (m.Step(0.5, (statement,) * 4, lanes=4),))
+    profile = m.Profile(500, _work("ImportSplitterFunction", 0.0), [chunk], _work("A", 0.0), _work("B", 0.0))
+    (baseline,) = m.baseline_of(profile, "C").chunks
+    assert [len(step.calls) for step in baseline.steps] == [0, 1, 1, 1, 1]
+    assert {c.operation for step in baseline.steps for c in step.calls} == {"BatchWriteItem"}
+    assert dict(baseline.steps[1].calls[0].units) == {"w:C": 25.0, "w:C/ById": 12.0}
+    assert m.unhindered_s(_instant(), baseline) == pytest.approx(4.5)
+    assert m.unhindered_s(_instant(), chunk) == pytest.approx(1.5)

@@ -26,7 +26,7 @@ class Table:
         for item in list(found.values()):
             if item["kind"] == POINTER and item["home"] in self.items:
                 found[item["home"]] = self.items[item["home"]]
-        ids = {ref for r in rows if (ref := r.id_to_match)}  # the validator looks these up in the ById index
+        ids = {ref for r in rows if (ref := r.id_to_match)}  # the validator looks these up in the ByTenant index
         found.update({pk: item for pk, item in self.items.items() if item.get("customer_id") in ids})
         context = DecisionContext(
             tenant_id=TENANT,

@@ -14,7 +14,7 @@ from customer_bulk.models.export import ExportJob, ExportPart, ExportStatus
 from customer_bulk.models.job import ChunkMessage, Counts, ImportJob, JobStatus, Phase, RollbackCounts
 from customer_bulk.models.job_events import WebhookTarget
 from customer_bulk.models.tenant import TenantSettings
-from customer_bulk.storage_layout import Item
+from customer_bulk.storage_layout import Item, KeyWrite
 
 
 class CustomerStorePort(Protocol):
@@ -26,7 +26,7 @@ class CustomerStorePort(Protocol):
 
     def get_many(self, addresses: Iterable[str]) -> dict[str, Item]: ...
 
-    def write(self, puts: list[Item], deletes: list[str]) -> None: ...
+    def write_if_unchanged(self, writes: Iterable[KeyWrite]) -> set[str]: ...
 
 
 class JobStorePort(Protocol):

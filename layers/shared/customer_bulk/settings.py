@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     tenant_claim: str = "custom:tenant_id"
     email_claim: str = "email"
     chunk_rows: int = Field(default=500, ge=1, le=5000)
+    # A tenant's chunks spread over this many FIFO message groups, so this many run at once (docs/adr/0011).
+    message_groups: int = Field(default=8, ge=1, le=100)
     upload_url_ttl_s: int = Field(default=900, ge=60, le=900)
     report_url_ttl_s: int = Field(default=7 * 24 * 3600, ge=60, le=7 * 24 * 3600)
     stalled_after_s: int = Field(default=1800, ge=60)

@@ -8,6 +8,8 @@ what this describes, and logic builds items and addresses only through it.
 """
 
 import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from customer_bulk.models.customer import Customer
@@ -77,3 +79,59 @@ def tenant_shard(tenant_id: str, customer_id: str) -> str:
     """Where a customer sits in the ByTenant index: a tenant's customers are spread over a few partitions, so an
     export reads them in parallel and no partition grows hot."""
     return f"{tenant_id}#{zlib.crc32(customer_id.encode()) % TENANT_SHARDS:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyWrite:
+    """Write ``item`` at ``address`` (None: delete what is there) only while the address still holds ``expected``,
+    the item as it was read (None: nothing). Another writer's change in between makes the write fail instead of
+    being overwritten: a customer's ``version`` moves with every change, a pointer is known by its ``home``."""
+
+    address: str
+    item: Item | None
+    expected: Item | None
+
+    def reversed(self) -> "KeyWrite":
+        """Putting back what was there, only while the address still holds what this write left."""
+        return KeyWrite(self.address, self.expected, self.item)
+
+
+def after_images(puts: Iterable[Item], deletes: Iterable[str]) -> dict[str, Item | None]:
+    """Each written address's new item (None: deleted)."""
+    after: dict[str, Item | None] = dict.fromkeys(deletes)
+    after.update({item["pk"]: item for item in puts})
+    return after
+
+
+def key_writes(puts: Iterable[Item], deletes: Iterable[str], before: dict[str, Item | None]) -> list[KeyWrite]:
+    """The writes that turn ``before`` into the puts and deletes, each conditional on its address's before-image."""
+    after = sorted(after_images(puts, deletes).items())
+    return [KeyWrite(address, item, before.get(address)) for address, item in after]
+
+
+def write_units(writes: Iterable[KeyWrite]) -> list[set[str]]:
+    """Addresses that must be written together: a customer's key items, before and after, merged with every other
+    customer's that shares one of them (a phone one customer gave up and another took)."""
+    parent: dict[str, str] = {}
+
+    def root(customer_id: str) -> str:
+        while parent.setdefault(customer_id, customer_id) != customer_id:
+            customer_id = parent[customer_id]
+        return customer_id
+
+    owners: dict[str, set[str]] = {}
+    for write in writes:
+        ids = {owner_of(item) for item in (write.expected, write.item) if item}
+        owners[write.address] = ids or {write.address}
+        first, *rest = sorted(owners[write.address])
+        for other in rest:
+            parent[root(other)] = root(first)
+    units: dict[str, set[str]] = {}
+    for address, ids in owners.items():
+        units.setdefault(root(min(ids)), set()).add(address)
+    return list(units.values())
+
+
+def owner_of(item: Item) -> str:
+    """The customer a key item belongs to: its own id, or the one a pointer points to."""
+    return str(item["customer_id"] if item["kind"] == CUSTOMER else item["ref_customer_id"])

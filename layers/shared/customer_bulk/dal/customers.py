@@ -1,16 +1,20 @@
-"""The customers table: key items (a customer's home, or a pointer to it) addressed by ``{tenant}#E|P#{key}``."""
+"""The customers table: key items (a customer's home, or a pointer to it) addressed by ``{tenant}#E|P#{key}``.
+
+Customers are written only by conditional PartiQL statements (docs/adr/0011): a key that was free must still be
+free (INSERT), a stored customer's version or a pointer's home must not have moved (UPDATE/DELETE ... WHERE)."""
 
 import heapq
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from customer_bulk.dal.clients import aws_client
-from customer_bulk.dal.dynamo import batch_get, batch_write, from_attributes
-from customer_bulk.storage_layout import TENANT_SHARDS
+from customer_bulk.dal.dynamo import batch_get, batch_statements, from_attributes, to_attributes
+from customer_bulk.storage_layout import CUSTOMER, TENANT_SHARDS, Item, KeyWrite, tenant_shard
 
-ID_INDEX = "ById"
 TENANT_INDEX = "ByTenant"
 KEY_ATTRIBUTES = "pk, customer_id"
+ID_LOOKUPS_AT_ONCE = 8
 
 
 class CustomerStore:
@@ -23,21 +27,29 @@ class CustomerStore:
         return aws_client("dynamodb")
 
     def homes_of(self, tenant_id: str, customer_ids: Iterable[str]) -> dict[str, str]:
-        """customer id -> address of its home item, for this tenant's customers only (one Query an id: the index
-        cannot be read in batches, which is why ids are a match key only when the admin asks for it)."""
-        homes = {}
-        prefix = f"{tenant_id}#"
-        for customer_id in sorted(set(customer_ids)):
+        """customer id -> address of its home item, for this tenant's customers only: the ``ByTenant`` index's key
+        is the tenant's shard of the id and the id, so one Query an id finds it (several at once; an index cannot be
+        read in batches, which is why ids are a match key only when the admin asks for it)."""
+
+        def home(customer_id: str) -> tuple[str, str | None]:
             response = self.client.query(
                 TableName=self.table,
-                IndexName=ID_INDEX,
-                KeyConditionExpression="customer_id = :id",
-                ExpressionAttributeValues={":id": {"S": customer_id}},
+                IndexName=TENANT_INDEX,
+                KeyConditionExpression="tenant_shard = :shard AND customer_id = :id",
+                ExpressionAttributeValues={
+                    ":shard": {"S": tenant_shard(tenant_id, customer_id)},
+                    ":id": {"S": customer_id},
+                },
+                ProjectionExpression=KEY_ATTRIBUTES,
             )
-            for item in response.get("Items", []):
-                if item["pk"]["S"].startswith(prefix):
-                    homes[customer_id] = item["pk"]["S"]
-        return homes
+            items = response.get("Items", [])
+            return customer_id, items[0]["pk"]["S"] if items else None
+
+        ids = sorted(set(customer_ids))
+        if not ids:
+            return {}
+        with ThreadPoolExecutor(min(ID_LOOKUPS_AT_ONCE, len(ids))) as pool:
+            return {customer_id: pk for customer_id, pk in pool.map(home, ids) if pk is not None}
 
     def tenant_customers(
         self, tenant_id: str, after_id: str | None = None, last_id: str | None = None, full: bool = False
@@ -81,5 +93,41 @@ class CustomerStore:
         items = batch_get(self.table, ({"pk": address} for address in sorted(set(addresses))))
         return {item["pk"]: item for item in items}
 
-    def write(self, puts: list[dict[str, Any]], deletes: list[str]) -> None:
-        batch_write(self.table, puts, ({"pk": address} for address in deletes))
+    def write_if_unchanged(self, writes: Iterable[KeyWrite]) -> set[str]:
+        """Each write as one conditional statement (25 a request, several requests at once); the addresses whose
+        item had changed since it was read, left as they are."""
+        statements = [(write.address, statement) for write in writes if (statement := self._statement(write))]
+        answers = batch_statements([statement for _, statement in statements])
+        return {address for (address, _), failed in zip(statements, answers, strict=True) if failed}
+
+    def _statement(self, write: KeyWrite) -> tuple[str, list[Any]] | None:
+        table = _quoted(self.table)
+        if write.expected is None:
+            if write.item is None:
+                return None
+            names = list(to_attributes(write.item))
+            fields = ", ".join("'" + name.replace("'", "''") + "': ?" for name in names)
+            return f"INSERT INTO {table} VALUE {{{fields}}}", [write.item[name] for name in names]
+        condition, condition_values = _unchanged(write.address, write.expected)
+        if write.item is None:
+            return f"DELETE FROM {table} WHERE {condition}", condition_values  # noqa: S608 - names quoted, values bound
+        now, then = to_attributes(write.item), to_attributes(write.expected)
+        changed = [name for name in now if name != "pk" and now[name] != then.get(name)]
+        removed = [name for name in then if name not in now]
+        clauses = [f"SET {_quoted(name)} = ?" for name in changed] + [f"REMOVE {_quoted(name)}" for name in removed]
+        if not clauses:
+            return None
+        values = [write.item[name] for name in changed] + condition_values
+        return f"UPDATE {table} {' '.join(clauses)} WHERE {condition}", values
+
+
+def _unchanged(address: str, expected: Item) -> tuple[str, list[Any]]:
+    """The WHERE clause that holds while the item at ``address`` is still ``expected``."""
+    if expected["kind"] == CUSTOMER:
+        return '"pk" = ? AND "version" = ?', [address, expected["version"]]
+    return '"pk" = ? AND "home" = ?', [address, expected["home"]]
+
+
+def _quoted(name: str) -> str:
+    """A table or attribute name as a PartiQL identifier."""
+    return '"' + name.replace('"', '""') + '"'

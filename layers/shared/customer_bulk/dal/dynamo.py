@@ -3,6 +3,7 @@
 import random
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,13 @@ from customer_bulk.dal.clients import aws_client
 
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
+BATCH_STATEMENT_LIMIT = 25
+STATEMENT_REQUESTS_AT_ONCE = 8  # a chunk's conditional writes: 1,000 items in 40 requests, 8 in flight
+FAILED_CONDITION = frozenset({"ConditionalCheckFailed", "DuplicateItem"})
+RETRIED_STATEMENT = frozenset(
+    {"ProvisionedThroughputExceeded", "RequestLimitExceeded", "ThrottlingError", "InternalServerError"}
+    | {"TransactionConflict"}
+)
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -55,6 +63,44 @@ def batch_write(table: str, puts: Iterable[dict[str, Any]], delete_keys: Iterabl
                 break
             _back_off(attempt)
     return calls
+
+
+def batch_statements(statements: list[tuple[str, list[Any]]]) -> list[str | None]:
+    """Run PartiQL write statements (text, plain parameter values), 25 a request and several requests at once;
+    each statement's failed condition (``ConditionalCheckFailed``, ``DuplicateItem``) or None. Throttled
+    statements are run again with backoff; any other error is raised."""
+    client = aws_client("dynamodb")
+    requests = [
+        {"Statement": text, "Parameters": [_serializer.serialize(_storable(value)) for value in values]}
+        for text, values in statements
+    ]
+
+    def run(batch: list[dict[str, Any]]) -> list[str | None]:
+        results: list[str | None] = [None] * len(batch)
+        pending = list(range(len(batch)))
+        for attempt in _attempts():
+            answers = client.batch_execute_statement(Statements=[batch[i] for i in pending])["Responses"]
+            retry = []
+            for index, answer in zip(pending, answers, strict=True):
+                code = (answer.get("Error") or {}).get("Code")
+                if code in RETRIED_STATEMENT:
+                    retry.append(index)
+                elif code in FAILED_CONDITION:
+                    results[index] = code
+                elif code is not None:
+                    message = answer["Error"].get("Message", "")
+                    raise RuntimeError(f"DynamoDB refused {batch[index]['Statement'][:80]!r}: {code} {message}")
+            if not retry:
+                return results
+            pending = retry
+            _back_off(attempt)
+        return results  # unreachable: _attempts raises when it runs out
+
+    batches = list(_batches(requests, BATCH_STATEMENT_LIMIT))
+    if len(batches) <= 1:
+        return [code for batch in batches for code in run(batch)]
+    with ThreadPoolExecutor(min(STATEMENT_REQUESTS_AT_ONCE, len(batches))) as pool:
+        return [code for answers in pool.map(run, batches) for code in answers]
 
 
 def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -1,4 +1,4 @@
-"""The chunk queue: FIFO, one message group per tenant, so a tenant's chunks are applied one at a time. And the
+"""The chunk queue: FIFO, a tenant's chunks spread over a few message groups (chunks sharing a key in one). And the
 upload queue, which S3 feeds: an upload is sent through it again when its mapping has been reviewed."""
 
 import json
@@ -29,7 +29,7 @@ class ChunkQueue:
                     {
                         "Id": str(message.chunk),
                         "MessageBody": message.model_dump_json(),
-                        "MessageGroupId": message.tenant_id,
+                        "MessageGroupId": message.message_group,
                         # A retry within SQS's 5-minute window does not enqueue a chunk twice; each phase (preview,
                         # apply, each run of a rollback) is a pass of its own.
                         "MessageDeduplicationId": _deduplication_id(message),

@@ -5,12 +5,13 @@
 2. The chunk's decision (outcomes + exact writes + before-images) is computed once and recorded in S3 *before*
    any write; a redelivery after a crash replays that record instead of deciding again against half-written data.
    A preview records its decision and writes nothing; an applied decision is the before-image store of an undo.
-3. The writes are idempotent puts and deletes of final images.
+3. Every write is conditional on the item being as it was read (logic.writes, docs/adr/0011). Rows whose customers
+   another writer changed in between are decided again against what is stored now, recorded, then written.
 4. The chunk is counted with a conditional ADD on the job, so counts cannot double; the call that counts the last
    chunk starts the job's state machine (named after the job and phase, so a second start is refused).
 
-The chunk queue is FIFO with one message group per tenant: a tenant's chunks never run concurrently, which is what
-makes reading then batch-writing safe without transactions (docs/adr/0003).
+A tenant's chunks spread over several FIFO message groups; chunks whose rows share a key are in the same group,
+so they still run in file order (logic.split).
 """
 
 from datetime import datetime
@@ -21,9 +22,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from customer_bulk.i18n import speaking
 from customer_bulk.logic.balances import decide_balances
 from customer_bulk.logic.matching import CustomerView, DecisionContext, Previewed, decide_chunk, row_addresses
-from customer_bulk.logic.records import decided_once, recorded
+from customer_bulk.logic.records import decided_once, record_again, recorded
 from customer_bulk.logic.report import start_report
 from customer_bulk.logic.rollback import customers_in, rollback_chunk
+from customer_bulk.logic.writes import MAX_WRITE_ROUNDS, KeptChanging, owners, write_unless_changed
 from customer_bulk.models.decisions import ChunkDecision, Status
 from customer_bulk.models.job import (
     ChunkMessage,
@@ -37,7 +39,7 @@ from customer_bulk.models.job import (
 from customer_bulk.observability import logger, metrics
 from customer_bulk.paths import RETENTION_TAG
 from customer_bulk.ports import Stores
-from customer_bulk.storage_layout import POINTER
+from customer_bulk.storage_layout import POINTER, key_writes
 from customer_bulk.validation import RowContext, validate_row
 
 
@@ -57,9 +59,10 @@ def _apply(stores: Stores, job: ImportJob, message: ChunkMessage, now: datetime)
     # An applied decision holds the before-images an undo needs: kept as long as the tenant's undo window.
     tags = {RETENTION_TAG: str(job.settings.undo_retention_days)} if message.phase is Phase.APPLY else None
     decision = decided_once(stores, job, message.chunk, message.phase, lambda: decide(stores, job, message, now), tags)
+    if message.phase is Phase.APPLY:
+        decision = _write(stores, job, message, decision, now, tags)
     counts = decision.counts
     if message.phase is Phase.APPLY:
-        stores.customers.write(decision.puts, decision.deletes)
         if job.options.trigger_flows:
             counts.flow_events = stores.flow_bus.publish(flow_events(job, decision))
         for name, value in (("Created", counts.created), ("Updated", counts.updated), ("Invalid", counts.invalid)):
@@ -67,8 +70,43 @@ def _apply(stores: Stores, job: ImportJob, message: ChunkMessage, now: datetime)
     _count(stores, job, message, counts, now)
 
 
-def decide(stores: Stores, job: ImportJob, message: ChunkMessage, now: datetime) -> ChunkDecision:
+WRITING = (Status.CREATED, Status.UPDATED)
+
+
+def _write(
+    stores: Stores,
+    job: ImportJob,
+    message: ChunkMessage,
+    decision: ChunkDecision,
+    now: datetime,
+    tags: dict[str, str] | None,
+) -> ChunkDecision:
+    """Write the decision; rows whose customers changed since they were read are decided again (the new decision
+    recorded before its writes), until every write holds."""
+    writes = key_writes(decision.puts, decision.deletes, decision.before)
+    for _round in range(MAX_WRITE_ROUNDS):
+        lost = write_unless_changed(stores, writes)
+        if not lost:
+            return decision
+        changed = owners(lost, decision.before, decision.after)
+        rows = {o.row for o in decision.outcomes if o.customer_id in changed and o.status in WRITING}
+        if not rows:
+            raise KeptChanging(f"chunk {message.chunk}: items changed that no row of it wrote")
+        metrics.add_metric(name="RowsDecidedAgain", unit=MetricUnit.Count, value=len(rows))
+        again = decide(stores, job, message, now, only=rows)
+        decision = decision.merged(again, rows, lost)
+        record_again(stores, job, message.chunk, message.phase, decision, tags)
+        writes = key_writes(again.puts, again.deletes, again.before)
+    raise KeptChanging(f"chunk {message.chunk}: customers kept changing while it was written")
+
+
+def decide(
+    stores: Stores, job: ImportJob, message: ChunkMessage, now: datetime, only: set[int] | None = None
+) -> ChunkDecision:
+    """The chunk's decision against what is stored now (``only``: just these rows of it)."""
     records = stores.files.read_json_lines(message.key)
+    if only is not None:
+        records = [record for record in records if record["r"] in only]
     context = RowContext.of(job)
     rows = [validate_row(r["r"], r["v"], context, r.get("dup"), r.get("shared")) for r in records]
     store = stores.customers

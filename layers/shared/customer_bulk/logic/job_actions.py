@@ -35,6 +35,7 @@ def chunk_messages(job: ImportJob, reverse: bool = False) -> list[ChunkMessage]:
             rows=min(size, job.rows_total - number * size),
             phase=job.phase,
             run=job.run,
+            group=job.chunk_groups[number] if number < len(job.chunk_groups) else 0,
         )
         for number in numbers
     ]

@@ -38,5 +38,12 @@ def decided_once(
     return decision
 
 
+def record_again(
+    stores: Stores, job: ImportJob, chunk: int, phase: Phase, decision: ChunkDecision, tags: dict[str, str] | None
+) -> None:
+    """Replace the chunk's record (rows decided again after a conflict), before their writes are made."""
+    stores.files.put_json(_key(job, chunk, phase), decision.to_json(), tags)
+
+
 def _key(job: ImportJob, chunk: int, phase: Phase) -> str:
     return JobPaths(job.tenant_id, job.job_id).decision(chunk, phase, job.run_of(phase))

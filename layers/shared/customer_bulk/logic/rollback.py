@@ -5,7 +5,8 @@ key item it touched (logic.chunks). Rolling a chunk back restores those before-i
 
 - a customer is restored only while each of its key items still holds what the import wrote (or already holds the
   before-image again, after a partial rollback); a customer changed or deleted by anything else since is left
-  alone and reported;
+  alone and reported. The check holds at the write too: each write is conditional on the item being as the
+  rollback read it (logic.writes); a customer changed in between is put back and decided again, left alone;
 - customers that share a key item within the chunk (a phone one of them gave up and the other took) are restored
   or left alone together;
 - chunks are rolled back last one first, so a customer two chunks of the import touched is unwound in order;
@@ -26,13 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from customer_bulk.i18n import N_, _
-from customer_bulk.logic.records import decided_once, recorded
+from customer_bulk.logic.records import decided_once, record_again, recorded
+from customer_bulk.logic.writes import MAX_WRITE_ROUNDS, KeptChanging, owners, write_unless_changed
 from customer_bulk.models.decisions import ChunkDecision, RowOutcome, Status
 from customer_bulk.models.job import ImportJob, Phase, RollbackCounts
 from customer_bulk.ports import Stores
 from customer_bulk.schema import schema_for
 from customer_bulk.spreadsheet.writer import XLSX, SafeWorkbook
-from customer_bulk.storage_layout import CUSTOMER, Item, customer_fields
+from customer_bulk.storage_layout import CUSTOMER, Item, KeyWrite, customer_fields, key_writes, write_units
 
 RESTORED = "restored"
 REMOVED = "removed"
@@ -51,8 +53,14 @@ class TouchedCustomer:
 
 def rollback_chunk(stores: Stores, job: ImportJob, chunk: int, now: datetime) -> RollbackCounts:
     decision = decided_once(stores, job, chunk, Phase.ROLLBACK, lambda: _decide(stores, job, chunk, now))
-    stores.customers.write(decision.puts, decision.deletes)
-    return _counts(decision.outcomes)
+    for _round in range(MAX_WRITE_ROUNDS):
+        if not write_unless_changed(stores, key_writes(decision.puts, decision.deletes, decision.before)):
+            return _counts(decision.outcomes)
+        # Someone changed a customer between the read and the write: deciding again leaves it alone (customers
+        # already restored are found as they were before the import, and count as restored).
+        decision = _decide(stores, job, chunk, now)
+        record_again(stores, job, chunk, Phase.ROLLBACK, decision, None)
+    raise KeptChanging(f"rollback of chunk {chunk}: customers kept changing while it was written")
 
 
 def customers_in(stores: Stores, job: ImportJob, chunk: int) -> list[TouchedCustomer]:
@@ -73,9 +81,7 @@ def _decide(stores: Stores, job: ImportJob, chunk: int, now: datetime) -> ChunkD
     applied = recorded(stores, job, chunk, Phase.APPLY)
     if applied is None:  # the chunk never decided anything, so it wrote nothing
         return ChunkDecision(outcomes=[], puts=[], deletes=[], before={})
-    before = applied.before
-    after: dict[str, Item | None] = dict.fromkeys(applied.deletes)
-    after.update({item["pk"]: item for item in applied.puts})
+    before, after = applied.before, applied.after
     current = stores.customers.get_many(before)
     touched = {customer.customer_id: customer for customer in _touched(applied)}
     labels = {spec.name: spec.label for spec in schema_for(job.settings, job.options.type).fields}
@@ -111,29 +117,8 @@ def _decide(stores: Stores, job: ImportJob, chunk: int, now: datetime) -> ChunkD
 
 def _units(before: dict[str, Item | None], after: dict[str, Item | None]) -> list[tuple[list[str], set[str]]]:
     """Key items grouped by the customers they belong to before or after; groups sharing a key item merge."""
-    parent: dict[str, str] = {}
-
-    def root(customer_id: str) -> str:
-        while parent.setdefault(customer_id, customer_id) != customer_id:
-            customer_id = parent[customer_id]
-        return customer_id
-
-    owners = {address: {_owner(item) for item in (before[address], after.get(address)) if item} for address in before}
-    owners = {address: ids for address, ids in owners.items() if ids}
-    for ids in owners.values():
-        first, *rest = sorted(ids)
-        for other in rest:
-            parent[root(other)] = root(first)
-    groups: dict[str, tuple[list[str], set[str]]] = {}
-    for address, ids in sorted(owners.items()):
-        addresses, members = groups.setdefault(root(min(ids)), ([], set()))
-        addresses.append(address)
-        members.update(ids)
-    return list(groups.values())
-
-
-def _owner(item: Item) -> str:
-    return str(item["customer_id"] if item["kind"] == CUSTOMER else item["ref_customer_id"])
+    units = write_units(KeyWrite(address, after.get(address), item) for address, item in before.items())
+    return [(sorted(unit), owners(unit, before, after)) for unit in units]
 
 
 def _same(left: Item | None, right: Item | None) -> bool:

@@ -2,9 +2,12 @@
 
 Everything that can refuse the whole file happens here, before any customer is touched: size, format, hostile
 archives, the row limit, a missing key column. The splitter is also the only step that sees the whole file, so it
-finds keys that repeat across the file: the first occurrence wins, later ones are marked for the validator.
+finds keys that repeat across the file: the first occurrence wins, later ones are marked for the validator. And it
+spreads the chunks over the tenant's message groups so several run at once, keeping chunks whose rows share a key
+(through either key) in one group, in file order.
 """
 
+import bisect
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,6 +42,7 @@ BALANCE_REQUIRED = ("phone", "email", "opening_spend")
 class SplitResult:
     rows_total: int = 0
     chunks: list[ChunkMessage] = field(default_factory=list)
+    groups: list[int] = field(default_factory=list)
 
 
 def split_upload(stores: Stores, key: str, size: int, now: datetime) -> None:
@@ -132,6 +136,7 @@ def _split(stores: Stores, job: ImportJob, key: str, size: int, now: datetime) -
         rows_total=result.rows_total,
         chunk_rows=get_settings().chunk_rows,
         chunks_total=len(result.chunks),
+        chunk_groups=result.groups,
         headers=table.headers,
         header_row=table.header_row,
         fields=mapping.fields,
@@ -283,6 +288,7 @@ def _write_chunks(
     first_seen: dict[str, dict[str, int]] = {"email": {}, "phone": {}, "customer_id": {}}
     result = SplitResult()
     buffer: list[dict[str, Any]] = []
+    linked = ChunkLinks()
 
     def flush() -> None:
         number = len(result.chunks)
@@ -301,14 +307,50 @@ def _write_chunks(
         result.rows_total += 1
         if result.rows_total > limit:
             raise _too_many_rows(result.rows_total, rows, limit)
-        buffer.append(_chunk_record(number, cells, context, first_seen))
+        if not buffer:
+            linked.start(number)
+        record = _chunk_record(number, cells, context, first_seen)
+        for first_row in (*record.get("dup", {}).values(), *record.get("shared", {}).values()):
+            linked.link(first_row)
+        buffer.append(record)
         if len(buffer) >= chunk_rows:
             flush()
     if buffer:
         flush()
     if not result.rows_total:
         raise _no_data(table)
+    result.groups = linked.groups(get_settings().message_groups)
+    result.chunks = [
+        chunk.model_copy(update={"group": group}) for chunk, group in zip(result.chunks, result.groups, strict=True)
+    ]
     return result
+
+
+class ChunkLinks:
+    """Which chunks hold rows sharing a key: they must share a message group (union-find over chunk numbers)."""
+
+    def __init__(self) -> None:
+        self.first_rows: list[int] = []  # each chunk's first row number (rows come in increasing order)
+        self.parent: list[int] = []
+
+    def start(self, first_row: int) -> None:
+        self.first_rows.append(first_row)
+        self.parent.append(len(self.parent))
+
+    def link(self, earlier_row: int) -> None:
+        """The current chunk has a row sharing a key with ``earlier_row``."""
+        earlier = bisect.bisect_right(self.first_rows, earlier_row) - 1
+        self.parent[self._root(len(self.parent) - 1)] = self._root(earlier)
+
+    def groups(self, count: int) -> list[int]:
+        """Each chunk's group: linked chunks share their first chunk's; others take turns."""
+        return [self._root(chunk) % count for chunk in range(len(self.parent))]
+
+    def _root(self, chunk: int) -> int:
+        while self.parent[chunk] != chunk:
+            self.parent[chunk] = self.parent[self.parent[chunk]]
+            chunk = self.parent[chunk]
+        return chunk
 
 
 def _chunk_record(

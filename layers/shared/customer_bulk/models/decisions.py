@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from customer_bulk.models.job import Counts
-from customer_bulk.storage_layout import Item
+from customer_bulk.storage_layout import Item, after_images
 
 
 class Status:
@@ -57,6 +57,25 @@ class ChunkDecision:
             if outcome.warnings and outcome.status not in (Status.INVALID, Status.NOT_PROCESSED, Status.STALE):
                 counts.warnings += 1
         return counts
+
+    @property
+    def after(self) -> dict[str, Item | None]:
+        """Each written address's new item (None: deleted)."""
+        return after_images(self.puts, self.deletes)
+
+    def merged(self, again: "ChunkDecision", rows: set[int], lost: set[str]) -> "ChunkDecision":
+        """This decision with ``rows`` decided ``again`` (their writes at ``lost`` were put back). An address this
+        decision had written and kept keeps its before-image: the one an undo must restore."""
+        after = {address: item for address, item in self.after.items() if address not in lost}
+        after.update(again.after)
+        before = {**again.before, **{a: item for a, item in self.before.items() if a not in lost}}
+        outcomes = [o for o in self.outcomes if o.row not in rows] + again.outcomes
+        return ChunkDecision(
+            outcomes=sorted(outcomes, key=lambda outcome: outcome.row),
+            puts=[item for item in after.values() if item is not None],
+            deletes=[address for address, item in after.items() if item is None],
+            before=before,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -204,6 +204,7 @@ class ImportJob(BaseModel):
     rows_total: int = 0
     chunk_rows: int = 0
     chunks_total: int = 0
+    chunk_groups: list[int] = Field(default_factory=list)  # each chunk's message group
     # Per phase: the chunks counted and what came of the rows (rollback: of the customers).
     progress: dict[Phase, ChunkProgress] = Field(default_factory=dict)
     counts: Counts = Counts()  # applied
@@ -298,3 +299,12 @@ class ChunkMessage(BaseModel):
     rows: int = Field(ge=0)
     phase: Phase = Phase.APPLY
     run: int = Field(default=0, ge=0)  # which run of the phase (a rollback can run again)
+    group: int = Field(default=0, ge=0)  # the chunk's message group among its tenant's (logic.split)
+
+    @property
+    def message_group(self) -> str:
+        """Chunks sharing a key share a group, so they run in file order; a rollback's run in one group of their
+        own, last chunk first, unwinding a customer two chunks touched in order."""
+        if self.phase is Phase.ROLLBACK:
+            return f"{self.tenant_id}#undo"
+        return f"{self.tenant_id}#{self.group}"

@@ -1,0 +1,272 @@
+"""Customers are written only where they are as they were read (docs/adr/0011): the statements the data-access
+layer makes, the emulator's execution of them with DynamoDB's answers, and what the logic does with a conflict."""
+
+from collections.abc import Iterator
+from typing import Any, cast
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from customer_bulk.dal.clients import aws_client
+from customer_bulk.dal.customers import CustomerStore
+from customer_bulk.logic.split import ChunkLinks
+from customer_bulk.logic.writes import write_unless_changed
+from customer_bulk.models.decisions import ChunkDecision, RowOutcome, Status
+from customer_bulk.ports import Stores
+from customer_bulk.storage_layout import KeyWrite, key_writes, pointer_item, write_units
+from customer_bulk_local.iam import AccessRequest, Arns
+from customer_bulk_local.partiql import patch_partiql_writes
+
+TABLE = "customers"
+HOME = "t1#E#an@shop.vn"
+PHONE = "t1#P#+84912345678"
+
+
+def customer(version: int = 1, **fields: Any) -> dict[str, Any]:
+    return {
+        "pk": HOME,
+        "kind": "customer",
+        "customer_id": "C1",
+        "tenant_id": "t1",
+        "tenant_shard": "t1#03",
+        "version": version,
+        "created_at": "2026-12-01T00:00:00+00:00",
+        "updated_at": "2026-12-01T00:00:00+00:00",
+        "email": "an@shop.vn",
+        **fields,
+    }
+
+
+@pytest.fixture
+def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name, value in (
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "x"),
+        ("AWS_SECRET_ACCESS_KEY", "x"),
+    ):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    restore: list[Any] = []
+    with mock_aws():
+        patch_partiql_writes(restore)
+        aws_client.cache_clear()
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName=TABLE,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "tenant_shard", "customer_id")
+            ],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "ByTenant",
+                    "KeySchema": [
+                        {"AttributeName": "tenant_shard", "KeyType": "HASH"},
+                        {"AttributeName": "customer_id", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+        try:
+            yield client
+        finally:
+            for undo in reversed(restore):
+                undo()
+            aws_client.cache_clear()
+
+
+@pytest.fixture
+def store(dynamodb: Any) -> CustomerStore:
+    return CustomerStore(TABLE)
+
+
+def test_a_free_key_is_claimed_once(store: CustomerStore) -> None:
+    assert store.write_if_unchanged([KeyWrite(HOME, customer(first_name="An"), None)]) == set()
+    # A second writer that also read the key as free is refused; the first one's customer stays.
+    assert store.write_if_unchanged([KeyWrite(HOME, customer(first_name="Other"), None)]) == {HOME}
+    assert store.get_many([HOME])[HOME]["first_name"] == "An"
+
+
+def test_an_update_holds_only_while_the_version_is_the_one_read(store: CustomerStore, dynamodb: Any) -> None:
+    read = customer(first_name="An", city="Huế")
+    store.write_if_unchanged([KeyWrite(HOME, read, None)])
+    # Someone edits the customer (moving its version) after our read...
+    dynamodb.update_item(
+        TableName=TABLE,
+        Key={"pk": {"S": HOME}},
+        UpdateExpression="SET note = :n, version = version + :one",
+        ExpressionAttributeValues={":n": {"S": "VIP"}, ":one": {"N": "1"}},
+    )
+    ours = customer(version=2, first_name="An Nhiên")  # city dropped
+    assert store.write_if_unchanged([KeyWrite(HOME, ours, read)]) == {HOME}
+    assert store.get_many([HOME])[HOME] == {**read, "version": 2, "note": "VIP"}
+    # ...and against the version we now read, it holds: changed fields set, dropped ones removed, theirs kept only
+    # if ours says so (an UPDATE sets what changed and removes what we dropped).
+    now = store.get_many([HOME])[HOME]
+    assert store.write_if_unchanged([KeyWrite(HOME, {**ours, "version": 3, "note": "VIP"}, now)]) == set()
+    assert store.get_many([HOME])[HOME] == {**ours, "version": 3, "note": "VIP"}
+
+
+def test_pointers_are_known_by_their_home_and_deletes_are_conditional(store: CustomerStore) -> None:
+    pointer = pointer_item(PHONE, HOME, "C1")
+    store.write_if_unchanged([KeyWrite(PHONE, pointer, None)])
+    moved = pointer_item(PHONE, "t1#E#other@shop.vn", "C2")
+    assert store.write_if_unchanged([KeyWrite(PHONE, None, moved)]) == {PHONE}  # not the pointer we read
+    assert store.write_if_unchanged([KeyWrite(PHONE, None, pointer)]) == set()
+    assert store.get_many([PHONE]) == {}
+    assert store.write_if_unchanged([KeyWrite(PHONE, None, pointer)]) == {PHONE}  # nothing there any more
+
+
+def test_many_writes_go_25_a_request_and_all_land(store: CustomerStore, dynamodb: Any) -> None:
+    writes = [KeyWrite(f"t1#E#c{i}@shop.vn", {**customer(), "pk": f"t1#E#c{i}@shop.vn"}, None) for i in range(130)]
+    assert store.write_if_unchanged(writes) == set()
+    assert dynamodb.scan(TableName=TABLE, Select="COUNT")["Count"] == 130
+
+
+def test_the_emulator_refuses_what_dynamodb_refuses(store: CustomerStore, dynamodb: Any) -> None:
+    insert = f"INSERT INTO \"{TABLE}\" VALUE {{'pk': ?, 'kind': ?}}"
+    too_many = [{"Statement": insert, "Parameters": [{"S": f"k{i}"}, {"S": "pointer"}]} for i in range(26)]
+    with pytest.raises(ClientError, match="less than or equal to 25"):
+        dynamodb.batch_execute_statement(Statements=too_many)
+    with pytest.raises(ClientError, match="same item"):
+        dynamodb.batch_execute_statement(Statements=too_many[:1] * 2)
+    store.write_if_unchanged([KeyWrite(HOME, customer(), None)])
+    key_update = {
+        "Statement": f'UPDATE "{TABLE}" SET "pk" = ? WHERE "pk" = ? AND "version" = ?',
+        "Parameters": [{"S": "elsewhere"}, {"S": HOME}, {"N": "1"}],
+    }
+    (answer,) = dynamodb.batch_execute_statement(Statements=[key_update])["Responses"]
+    assert answer["Error"]["Code"] == "ValidationError"
+    huge = {**customer(version=2), "note": "x" * 410_000}
+    with pytest.raises(RuntimeError, match="ValidationError"):
+        store.write_if_unchanged([KeyWrite(HOME, huge, customer())])
+    assert store.get_many([HOME])[HOME] == customer()
+
+
+def test_other_statements_still_reach_moto(store: CustomerStore, dynamodb: Any) -> None:
+    store.write_if_unchanged([KeyWrite(HOME, customer(), None)])
+    select = {"Statement": f"SELECT * FROM {TABLE} WHERE pk = ?", "Parameters": [{"S": HOME}]}
+    (answer,) = dynamodb.batch_execute_statement(Statements=[select])["Responses"]
+    assert answer["Item"]["customer_id"] == {"S": "C1"}
+
+
+def test_iam_asks_a_partiql_action_per_statement_kind() -> None:
+    statements = [
+        {"Statement": "INSERT INTO \"customers\" VALUE {'pk': ?}"},
+        {"Statement": 'UPDATE "customers" SET "a" = ? WHERE "pk" = ? AND "version" = ?'},
+        {"Statement": 'DELETE FROM "customers" WHERE "pk" = ? AND "home" = ?'},
+        {"Statement": "INSERT INTO \"customers\" VALUE {'pk': ?}"},
+    ]
+    arn = "arn:aws:dynamodb:us-east-1:123456789012:table/customers"
+    asked = Arns("us-east-1", "123456789012").requests("dynamodb", "BatchExecuteStatement", {"Statements": statements})
+    assert asked == [
+        AccessRequest("dynamodb:PartiQLDelete", arn),
+        AccessRequest("dynamodb:PartiQLInsert", arn),
+        AccessRequest("dynamodb:PartiQLUpdate", arn),
+    ]
+
+
+# ---------- what the logic does with a conflict ----------
+
+
+class _Customers:
+    """Writes fail at ``changed`` addresses (another writer got there first); everything else is recorded."""
+
+    def __init__(self, stored: dict[str, Any], changed: set[str]) -> None:
+        self.stored, self.changed, self.calls = stored, changed, []
+
+    def write_if_unchanged(self, writes: list[KeyWrite]) -> set[str]:
+        self.calls.append(list(writes))
+        failed = set()
+        for write in writes:
+            if write.address in self.changed or self.stored.get(write.address) != write.expected:
+                failed.add(write.address)
+            elif write.item is None:
+                self.stored.pop(write.address, None)
+            else:
+                self.stored[write.address] = write.item
+        return failed
+
+    def get_many(self, addresses: Any) -> dict[str, Any]:
+        return {a: self.stored[a] for a in addresses if a in self.stored}
+
+
+def _stores(customers: _Customers) -> Stores:
+    """Only the customers are touched here (the rest would fail loudly if they were)."""
+    unused = cast(Any, None)
+    return Stores(cast(Any, customers), unused, unused, unused, unused, unused, unused, unused, unused, unused, unused)
+
+
+def _new(customer_id: str, email: str, phone: str) -> list[KeyWrite]:
+    home, other = f"t1#E#{email}", f"t1#P#{phone}"
+    item = {**customer(), "pk": home, "customer_id": customer_id, "email": email, "phone": phone}
+    return [KeyWrite(home, item, None), KeyWrite(other, pointer_item(other, home, customer_id), None)]
+
+
+def test_a_conflict_puts_back_the_rest_of_its_unit_and_nothing_else() -> None:
+    lan, minh = _new("C1", "lan@shop.vn", "0911"), _new("C2", "minh@shop.vn", "0922")
+    taken = {"t1#P#0911": pointer_item("t1#P#0911", "t1#E#someone@shop.vn", "C9")}
+    customers = _Customers(dict(taken), changed={"t1#P#0911"})
+    lost = write_unless_changed(_stores(customers), [*lan, *minh])
+
+    assert lost == {"t1#E#lan@shop.vn", "t1#P#0911"}
+    # Lan's home was written, then put back; Minh's unit stands; the other writer's pointer is untouched.
+    assert customers.stored == {**taken, **{w.address: w.item for w in minh}}
+    assert [w.address for w in customers.calls[-1]] == ["t1#E#lan@shop.vn"]
+
+
+def test_a_write_that_already_landed_is_not_a_conflict() -> None:
+    lan = _new("C1", "lan@shop.vn", "0911")
+    customers = _Customers({w.address: w.item for w in lan}, changed=set())  # a crash after the writes, replayed
+    assert write_unless_changed(_stores(customers), lan) == set()
+    assert len(customers.calls) == 1
+
+
+def test_units_join_customers_that_share_a_key_item() -> None:
+    gives, takes = "t1#P#0911", "t1#P#0922"
+    writes = [
+        KeyWrite("t1#E#a@x.vn", customer(), customer()),
+        KeyWrite(gives, None, pointer_item(gives, "t1#E#a@x.vn", "C1")),
+        KeyWrite(takes, pointer_item(takes, "t1#E#b@x.vn", "C2"), pointer_item(takes, "t1#E#a@x.vn", "C1")),
+        KeyWrite("t1#E#c@x.vn", {**customer(), "customer_id": "C3"}, None),
+    ]
+    units = sorted(sorted(unit) for unit in write_units(writes))
+    assert units == [["t1#E#a@x.vn", gives, takes], ["t1#E#c@x.vn"]]
+
+
+def test_a_merged_decision_keeps_the_before_image_an_undo_needs() -> None:
+    first = ChunkDecision(
+        outcomes=[RowOutcome(2, Status.CREATED, "C1"), RowOutcome(3, Status.CREATED, "C2")],
+        puts=[{**customer(), "customer_id": "C1"}, {**customer(), "pk": "t1#E#b@x.vn", "customer_id": "C2"}],
+        deletes=[],
+        before={HOME: None, "t1#E#b@x.vn": None},
+    )
+    # Row 3 lost its write and, decided again, updates C1 (which row 2 had created and kept).
+    again = ChunkDecision(
+        outcomes=[RowOutcome(3, Status.UPDATED, "C1")],
+        puts=[{**customer(version=2), "customer_id": "C1"}],
+        deletes=[],
+        before={HOME: {**customer(), "customer_id": "C1"}},
+    )
+    merged = first.merged(again, {3}, {"t1#E#b@x.vn"})
+    assert [(o.row, o.status) for o in merged.outcomes] == [(2, Status.CREATED), (3, Status.UPDATED)]
+    assert merged.puts == [{**customer(version=2), "customer_id": "C1"}]
+    assert merged.before == {HOME: None}  # undo removes C1: it did not exist before the import
+    assert key_writes(merged.puts, merged.deletes, merged.before) == [KeyWrite(HOME, merged.puts[0], None)]
+
+
+def test_chunks_sharing_a_key_share_a_message_group() -> None:
+    links = ChunkLinks()
+    first_rows = [2, 502, 1002, 1502, 2002]
+    for chunk, first_row in enumerate(first_rows):
+        links.start(first_row)
+        if chunk == 3:
+            links.link(700)  # a row of chunk 3 repeats a key first seen on row 700 (chunk 1)
+        if chunk == 4:
+            links.link(2010)  # within its own chunk
+    assert links.groups(8) == [0, 1, 2, 1, 4]
+    assert links.groups(2) == [0, 1, 0, 1, 0]
