@@ -304,16 +304,32 @@ class Simulator:
         self.at(self.now + cpu, lambda: self._calls(work, index, done))
 
     def _calls(self, work: Work, index: int, done: Callable[[], None]) -> None:
+        """The step's calls through its threads: each thread takes the next call when its last one answered (as
+        an event, so every request asks for capacity at the time it is made)."""
         step = work.steps[index]
-        lanes = [self.now] * (step.lanes or len(step.calls) or 1)
-        for call in step.calls:  # each call goes to the thread free first
-            lane = lanes.index(min(lanes))
-            granted = lanes[lane]
+        pending = deque(step.calls)
+        threads = min(step.lanes or len(pending), len(pending))
+        if not threads:
+            self._step(work, index + 1, done)
+            return
+        running = [threads]
+        scale = self.model.cpu_scale.get(work.function, 1.0)
+
+        def next_call() -> None:
+            if not pending:
+                running[0] -= 1
+                if not running[0]:
+                    self._step(work, index + 1, done)
+                return
+            call = pending.popleft()
+            granted = self.now
             if self.model.throughput:
                 for pool, units in call.units:
-                    granted = max(granted, self.bucket(pool).take(lanes[lane], units))
-            lanes[lane] = granted + self.model.latency(call, self.model.cpu_scale.get(work.function, 1.0))
-        self.at(max(lanes), lambda: self._step(work, index + 1, done))
+                    granted = max(granted, self.bucket(pool).take(self.now, units))
+            self.at(granted + self.model.latency(call, scale), next_call)
+
+        for _ in range(threads):
+            next_call()
 
 
 # ---------------------------------------------------------------- the pipeline's schedule (today's design)
@@ -516,6 +532,7 @@ def call_of(recorded: Any, tables: Tables, capacity: Capacity, last_size: dict[s
 
 _STATEMENT = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"((?:[^"]|"")+)"', re.IGNORECASE)
 _INSERTED_NAMES = re.compile(r"'((?:[^']|'')+)'\s*:\s*\?")
+_SET_NAMES = re.compile(r'\bSET\s+"((?:[^"]|"")+)"\s*=\s*\?', re.IGNORECASE)
 
 
 def _statement_units(
@@ -542,15 +559,23 @@ def _statement_units(
         key = json.dumps({k: item[k] for k in keys}, sort_keys=True)
         capacity.known[(table, key)] = (size, tuple(i.name for i in indexes if all(k in item for k in i.keys)))
         return int(is_customer)
-    # UPDATE ... WHERE "pk" = ? ...: the key is the first condition's parameter (after the SET values).
-    sets = statement["Statement"].upper().count(" SET ")
+    # UPDATE ... WHERE "pk" = ? ...: the key is the first condition's parameter (after the SET values). DynamoDB
+    # charges the larger of the item before and after; after ~ before + what is set (an upper bound).
+    set_names = _SET_NAMES.findall(statement["Statement"])
+    sets = len(set_names)
     key = json.dumps({keys[0]: parameters[sets]}, sort_keys=True)
     size, in_indexes = capacity.known.get((table, key), (KB, tuple(i.name for i in indexes)))
+    charged = size
     if verb == "UPDATE":
-        size = max(size, sum(attribute_size(value) for value in parameters[:sets]))
-    units[f"w:{table}"] += max(1, math.ceil(size / KB))
+        charged = size + sum(len(n.encode()) + attribute_size(v) for n, v in zip(set_names, parameters, strict=False))
+        if {name.replace('""', '"') for name in set_names} & {k for i in indexes for k in i.keys}:
+            in_indexes = tuple(i.name for i in indexes)  # a pointer becoming a customer joins the index
+        capacity.known[(table, key)] = (charged, in_indexes)
+    else:
+        capacity.known.pop((table, key), None)
+    units[f"w:{table}"] += max(1, math.ceil(charged / KB))
     for index in in_indexes:
-        units[f"w:{table}/{index}"] += max(1, math.ceil(size / KB))
+        units[f"w:{table}/{index}"] += max(1, math.ceil(charged / KB))
     return 0
 
 

@@ -28,7 +28,9 @@ import boto3
 
 from customer_bulk_local.emulator import fast_dynamodb_answers
 from customer_bulk_local.partiql import patch_partiql_writes
-from customer_bulk_local.template import load_template
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from import_e2e import customers_table_like  # type: ignore[import-not-found]  # the bench folder
 
 THREADS = 8  # dal.dynamo.STATEMENT_REQUESTS_AT_ONCE
 ROUND_TRIP_S = {"batch": 0.015, "single": 0.006}
@@ -81,19 +83,7 @@ def main() -> None:
             aws_access_key_id="bench",
             aws_secret_access_key="bench",
         )
-        properties = load_template(Path(__file__).resolve().parents[1] / "template.yaml")["Resources"][
-            "CustomersTable"
-        ]["Properties"]
-        client.create_table(
-            TableName="customers",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=properties["AttributeDefinitions"],
-            KeySchema=properties["KeySchema"],
-            GlobalSecondaryIndexes=[
-                {k: v for k, v in index.items() if k != "WarmThroughput"}
-                for index in properties["GlobalSecondaryIndexes"]
-            ],
-        )
+        customers_table_like(client, "customers")
         measured = {}
         for offset, (name, write) in enumerate(
             (("batch_write", _batch_write), ("put_item", _put_items), ("partiql", _partiql))

@@ -1,4 +1,4 @@
-"""Chunk messages (FIFO, one group per tenant) -> validate rows, upsert customers, count the chunk."""
+"""Chunk messages (FIFO, a few groups per tenant) -> validate rows, write customers where unchanged, count the chunk."""
 
 from typing import Any
 

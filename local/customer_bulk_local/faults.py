@@ -111,22 +111,21 @@ class FaultInjector:
                 kept[table] = entries[:middle]
                 if entries[middle:]:
                     left[table] = entries[middle:]
-        forwarded = json.dumps({**body, "RequestItems": kept}).encode()
-        environ["wsgi.input"] = io.BytesIO(forwarded)
-        environ["CONTENT_LENGTH"] = str(len(forwarded))
-        captured: dict[str, Any] = {}
-
-        def capture(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
-            captured.update(status=status, headers=headers)
-
-        answer = json.loads(b"".join(self.app(environ, capture)))
+        status, headers, answer = self._forward(environ, {**body, "RequestItems": kept})
         answer["UnprocessedKeys" if operation == "BatchGetItem" else "UnprocessedItems"] = left
-        return _answer(start_response, captured, answer)
+        return _answer(start_response, status, headers, answer)
 
     def _half_statements(self, environ: dict[str, Any], start_response: Any, body: dict[str, Any]) -> list[bytes]:
         statements = body["Statements"]
         middle = max(1, len(statements) // 2)
-        forwarded = json.dumps({**body, "Statements": statements[:middle]}).encode()
+        status, headers, answer = self._forward(environ, {**body, "Statements": statements[:middle]})
+        throttled = {"Error": {"Code": "ThrottlingError", "Message": "Throughput exceeds the current capacity"}}
+        answer["Responses"] = answer.get("Responses", []) + [throttled] * (len(statements) - middle)
+        return _answer(start_response, status, headers, answer)
+
+    def _forward(self, environ: dict[str, Any], body: dict[str, Any]) -> tuple[str, list[tuple[str, str]], Any]:
+        """Send ``body`` on in place of the request's: the answer's status, headers and JSON."""
+        forwarded = json.dumps(body).encode()
         environ["wsgi.input"] = io.BytesIO(forwarded)
         environ["CONTENT_LENGTH"] = str(len(forwarded))
         captured: dict[str, Any] = {}
@@ -135,16 +134,13 @@ class FaultInjector:
             captured.update(status=status, headers=headers)
 
         answer = json.loads(b"".join(self.app(environ, capture)))
-        throttled = {"Error": {"Code": "ThrottlingError", "Message": "Throughput exceeds the current capacity"}}
-        answer["Responses"] = answer.get("Responses", []) + [throttled] * (len(statements) - middle)
-        return _answer(start_response, captured, answer)
+        return captured["status"], captured["headers"], answer
 
 
-def _answer(start_response: Any, captured: dict[str, Any], answer: dict[str, Any]) -> list[bytes]:
+def _answer(start_response: Any, status: str, headers: list[tuple[str, str]], answer: dict[str, Any]) -> list[bytes]:
     data = json.dumps(answer).encode()
-    headers = [(n, v) for n, v in captured["headers"] if n.lower() not in ("content-length", "x-amz-crc32")]
-    headers += [("Content-Length", str(len(data))), ("x-amz-crc32", str(zlib.crc32(data)))]
-    start_response(captured["status"], headers)
+    kept = [(n, v) for n, v in headers if n.lower() not in ("content-length", "x-amz-crc32")]
+    start_response(status, [*kept, ("Content-Length", str(len(data))), ("x-amz-crc32", str(zlib.crc32(data)))])
     return [data]
 
 

@@ -9,8 +9,9 @@ with three statement shapes only (docs/adr/0011), executed here straight against
   item has the key or a condition does not hold (PartiQL's UPDATE never creates an item);
 - ``DELETE FROM "T" WHERE "pk" = ? AND "x" = ? ...``: the same.
 
-What DynamoDB refuses is refused: more than 25 statements, two statements on one item, an UPDATE of a key
-attribute, an item over 400 KB. A batch holding any other statement goes to moto's own implementation.
+What DynamoDB refuses is refused: more than 25 statements, a statement over 8,192 characters, two statements on
+one item, an UPDATE of a key attribute, an item over 400 KB. A batch holding any other statement goes to moto's own
+implementation.
 
 A statement's check and write happen under one lock that moto's other item writes (PutItem, UpdateItem,
 DeleteItem, BatchWriteItem, TransactWriteItems) take too, so a concurrent writer lands before or after, never in
@@ -24,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 BATCH_LIMIT = 25
+STATEMENT_LIMIT = 8192  # characters of one statement's text
 _lock = threading.RLock()
 _NAME = r'"((?:[^"]|"")+)"'
 _INSERT = re.compile(rf"^\s*INSERT\s+INTO\s+{_NAME}\s+VALUE\s+\{{(.*)\}}\s*$", re.I | re.S)
@@ -57,6 +59,11 @@ def patch_partiql_writes(restore: list[Any]) -> None:
             raise MockValidationException(
                 f"1 validation error detected: Value at 'statements' failed to satisfy constraint: Member must have "
                 f"length less than or equal to {BATCH_LIMIT}"
+            )
+        if any(len(statement["Statement"]) > STATEMENT_LIMIT for statement in statements):
+            raise MockValidationException(
+                "1 validation error detected: Value at 'statements.member.statement' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {STATEMENT_LIMIT}"
             )
         try:
             parsed = [_parse(statement) for statement in statements]

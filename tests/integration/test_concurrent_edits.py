@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import customer_bulk.logic.chunks as chunks
 from customer_bulk.dal.dynamo import to_attributes
 from customer_bulk.models.customer import Customer
 from customer_bulk.storage_layout import customer_item, key_address
@@ -158,3 +159,38 @@ def test_a_rollback_leaves_alone_a_customer_edited_between_its_read_and_its_writ
     customers = stored_customers(stack, tenant)
     assert (customers["c0@shop.vn"]["first_name"], customers["c0@shop.vn"]["city"]) == ("Renamed 0", "Cần Thơ")
     assert [customers[f"c{i}@shop.vn"]["first_name"] for i in range(1, 6)] == [f"Name {i}" for i in range(1, 6)]
+
+
+def test_a_customer_two_groups_wrote_out_of_file_order_is_undone_in_the_order_written(
+    stack: LocalStack, tenant: str, api: ApiClient, importer: Any, xlsx: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    importer(xlsx(["Email", "Phone", "First Name", "Last Name"], [["x@shop.vn", "0912000001", "Xuân", ""]]))
+    before = stored_customers(stack, tenant)["x@shop.vn"]
+    # Chunk 0 reaches Xuân by her email, chunk 1 by her phone alone: different keys, so different message groups.
+    rows = [["x@shop.vn", "", "By email", ""]] + [[f"a{i}@shop.vn", "", "A", ""] for i in range(CHUNK_ROWS - 1)]
+    rows += [["", "0912000001", "", "By phone"]] + [[f"b{i}@shop.vn", "", "B", ""] for i in range(CHUNK_ROWS - 1)]
+    real_decide = chunks.decide
+    held_back: list[int] = []
+
+    def chunk_0_fails_once(stores: Any, job: Any, message: Any, now: Any, only: Any = None) -> Any:
+        if job.tenant_id == tenant and message.chunk == 0 and message.phase.value == "apply" and not held_back:
+            held_back.append(0)  # so chunk 1 (another group) is written first, chunk 0 after it
+            raise RuntimeError("a transient failure: the chunk is delivered again")
+        return real_decide(stores, job, message, now, only)
+
+    monkeypatch.setattr(chunks, "decide", chunk_0_fails_once)
+    (validators,) = [p for p in stack.pollers if p.source.function == "RowValidatorFunction"]
+    monkeypatch.setattr(validators, "retry_delay_s", 1.0)  # chunk 0 comes back after chunk 1 was written
+    second = importer(xlsx(["Email", "Phone", "First Name", "Last Name"], rows))
+    assert held_back and second.status["updated"] == 2
+    xuan = stored_customers(stack, tenant)["x@shop.vn"]
+    assert (xuan["first_name"], xuan["last_name"], xuan["version"]) == ("By email", "By phone", before["version"] + 2)
+
+    api.rollback(second.job_id)
+    run = settle(stack, api, second.job_id, tmp_path)
+
+    rollback = run.status["rollback"]
+    assert (rollback["left_alone"], rollback["not_processed"]) == (0, 0)
+    xuan = stored_customers(stack, tenant)["x@shop.vn"]
+    assert (xuan["first_name"], xuan.get("last_name")) == ("Xuân", None)
+    assert set(stored_customers(stack, tenant)) == {"x@shop.vn"}

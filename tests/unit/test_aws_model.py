@@ -204,3 +204,14 @@ def test_todays_design_is_the_same_work_written_one_batch_after_another_with_a_s
     assert dict(baseline.steps[1].calls[0].units) == {"w:C": 25.0, "w:C/ById": 12.0}
     assert m.unhindered_s(_instant(), baseline) == pytest.approx(4.5)
     assert m.unhindered_s(_instant(), chunk) == pytest.approx(1.5)
+
+
+def test_threads_ask_for_capacity_when_they_make_their_requests() -> None:
+    # Four groups' chunks at once, each 5 requests through 2 threads; the table has capacity to spare: none waits.
+    calls = tuple(m.Call("dynamodb", "BatchExecuteStatement", 1.0, units=(("w:C", 25.0),)) for _ in range(5))
+    chunk = m.Work("RowValidatorFunction", (m.Step(0.0, calls, lanes=2),))
+    profile = m.Profile(2000, _work("ImportSplitterFunction", 0.0), [chunk] * 4, _work("A", 0.0), _work("B", 0.0))
+    model = _instant(message_groups=4, warm_wru=1e6, doubling_s=1e12)
+    sim, (job,) = m.simulate(model, [m.Job("t", profile)])
+    assert job.chunks_done_at == pytest.approx(3.0)
+    assert sim.buckets["w:C"].waited_s == 0

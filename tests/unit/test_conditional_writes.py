@@ -11,9 +11,12 @@ from moto import mock_aws
 
 from customer_bulk.dal.clients import aws_client
 from customer_bulk.dal.customers import CustomerStore
+from customer_bulk.logic.chunks import undo_edges
+from customer_bulk.logic.job_actions import undo_order
 from customer_bulk.logic.split import ChunkLinks
 from customer_bulk.logic.writes import write_unless_changed
 from customer_bulk.models.decisions import ChunkDecision, RowOutcome, Status
+from customer_bulk.models.job import ImportJob, JobStatus
 from customer_bulk.ports import Stores
 from customer_bulk.storage_layout import KeyWrite, key_writes, pointer_item, write_units
 from customer_bulk_local.iam import AccessRequest, Arns
@@ -134,6 +137,12 @@ def test_the_emulator_refuses_what_dynamodb_refuses(store: CustomerStore, dynamo
         dynamodb.batch_execute_statement(Statements=too_many)
     with pytest.raises(ClientError, match="same item"):
         dynamodb.batch_execute_statement(Statements=too_many[:1] * 2)
+    long_statement = {
+        "Statement": insert.replace("'kind'", "'" + "k" * 8200 + "'"),
+        "Parameters": too_many[0]["Parameters"],
+    }
+    with pytest.raises(ClientError, match="8192"):
+        dynamodb.batch_execute_statement(Statements=[long_statement])
     store.write_if_unchanged([KeyWrite(HOME, customer(), None)])
     key_update = {
         "Statement": f'UPDATE "{TABLE}" SET "pk" = ? WHERE "pk" = ? AND "version" = ?',
@@ -226,6 +235,58 @@ def test_a_write_that_already_landed_is_not_a_conflict() -> None:
     assert len(customers.calls) == 1
 
 
+def test_a_replayed_write_that_landed_and_was_edited_since_is_not_undone() -> None:
+    # An earlier attempt created Lan (home and pointer), then died before counting; the customer screens edited her.
+    lan = _new("C1", "lan@shop.vn", "0911")
+    written = {w.address: w.item for w in lan}
+    edited = {**written["t1#E#lan@shop.vn"], "version": 2, "city": "Huế"}
+    customers = _Customers({**written, "t1#E#lan@shop.vn": edited}, changed=set())
+    assert write_unless_changed(_stores(customers), lan) == set()
+    assert customers.stored["t1#E#lan@shop.vn"] == edited and customers.stored["t1#P#0911"] == written["t1#P#0911"]
+
+
+def test_keys_are_freed_last_and_only_once_the_units_claims_held() -> None:
+    # Lan moves from phone 0911 to 0922, whose key someone took meanwhile: 0911 must not be freed.
+    home, old, new = "t1#E#lan@shop.vn", "t1#P#0911", "t1#P#0922"
+    before = {**customer(), "pk": home, "customer_id": "C1", "phone": "0911"}
+    after = {**before, "version": 2, "phone": "0922"}
+    stored = {home: before, old: pointer_item(old, home, "C1"), new: pointer_item(new, "t1#E#x@shop.vn", "C9")}
+    customers = _Customers(dict(stored), changed={new})
+    writes = [
+        KeyWrite(home, after, before),
+        KeyWrite(old, None, stored[old]),
+        KeyWrite(new, pointer_item(new, home, "C1"), None),
+    ]
+    assert write_unless_changed(_stores(customers), writes) == {home, old, new}
+    assert customers.stored == stored  # Lan put back with her old phone, which was never freed
+    assert [w.address for w in customers.calls[0]] == [home, new]  # the claims: no release in the first call
+
+
+def test_a_key_to_free_that_is_someone_elses_by_now_is_free_of_ours() -> None:
+    home, old = "t1#E#lan@shop.vn", "t1#P#0911"
+    before = {**customer(), "pk": home, "customer_id": "C1", "phone": "0911"}
+    after = {k: v for k, v in {**before, "version": 2}.items() if k != "phone"}
+    theirs = pointer_item(old, "t1#E#minh@shop.vn", "C2")
+    customers = _Customers({home: before, old: theirs}, changed=set())
+    writes = [KeyWrite(home, after, before), KeyWrite(old, None, pointer_item(old, home, "C1"))]
+    assert write_unless_changed(_stores(customers), writes) == set()
+    assert customers.stored == {home: after, old: theirs}
+
+
+def test_a_condition_names_the_customer_it_expects(store: CustomerStore) -> None:
+    # A rollback read An (version 1) at her email; since then she was deleted and Bình created there, also version 1.
+    store.write_if_unchanged([KeyWrite(HOME, customer(), None)])
+    store.write_if_unchanged([KeyWrite(HOME, None, customer())])
+    someone_else = {**customer(), "customer_id": "C2", "first_name": "Bình"}
+    store.write_if_unchanged([KeyWrite(HOME, someone_else, None)])
+    assert store.write_if_unchanged([KeyWrite(HOME, None, customer())]) == {HOME}
+    assert store.write_if_unchanged([KeyWrite(HOME, customer(version=2, first_name="An"), customer())]) == {HOME}
+    assert store.get_many([HOME])[HOME] == someone_else
+    pointer = pointer_item(PHONE, HOME, "C2")
+    store.write_if_unchanged([KeyWrite(PHONE, pointer, None)])
+    assert store.write_if_unchanged([KeyWrite(PHONE, None, pointer_item(PHONE, HOME, "C1"))]) == {PHONE}
+
+
 def test_units_join_customers_that_share_a_key_item() -> None:
     gives, takes = "t1#P#0911", "t1#P#0922"
     writes = [
@@ -256,7 +317,11 @@ def test_a_merged_decision_keeps_the_before_image_an_undo_needs() -> None:
     assert [(o.row, o.status) for o in merged.outcomes] == [(2, Status.CREATED), (3, Status.UPDATED)]
     assert merged.puts == [{**customer(version=2), "customer_id": "C1"}]
     assert merged.before == {HOME: None}  # undo removes C1: it did not exist before the import
-    assert key_writes(merged.puts, merged.deletes, merged.before) == [KeyWrite(HOME, merged.puts[0], None)]
+    # while a replay of the record expects C1 as row 2 wrote it, not a free key
+    replayed = ChunkDecision.from_json(merged.to_json())
+    assert key_writes(replayed.puts, replayed.deletes, replayed.conditions) == [
+        KeyWrite(HOME, merged.puts[0], {**customer(), "customer_id": "C1"})
+    ]
 
 
 def test_chunks_sharing_a_key_share_a_message_group() -> None:
@@ -270,3 +335,46 @@ def test_chunks_sharing_a_key_share_a_message_group() -> None:
             links.link(2010)  # within its own chunk
     assert links.groups(8) == [0, 1, 2, 1, 4]
     assert links.groups(2) == [0, 1, 0, 1, 0]
+
+
+# ---------- the order an undo follows ----------
+
+
+def _applied(chunks_total: int, stamps: dict[int, str], edges: set[str]) -> ImportJob:
+    return ImportJob(
+        tenant_id="t1",
+        job_id="01M8VNX858CNGCYEQ6569TE956",
+        requested_by="a@shop.vn",
+        api_url="https://api",
+        file_name="f.csv",
+        upload_key="uploads/t1/x/f.csv",
+        status=JobStatus.COMPLETED,
+        created_at="2026-12-01T00:00:00+00:00",
+        updated_at="2026-12-01T00:00:00+00:00",
+        chunks_total=chunks_total,
+        applied_stamps={f"{chunk}@{stamp}" for chunk, stamp in stamps.items()},
+        undo_first=edges,
+    )
+
+
+def test_an_undo_goes_last_chunk_first_unless_a_chunk_wrote_over_another() -> None:
+    stamps = {0: "t0", 1: "t1", 2: "t2", 3: "t3"}
+    assert undo_order(_applied(4, stamps, set())) == [3, 2, 1, 0]
+    # Chunk 0 wrote a customer over chunk 3's write (another message group, ahead of it): 0 is undone before 3.
+    assert undo_order(_applied(4, stamps, {"0<t3"})) == [2, 1, 0, 3]
+    # Each wrote over the other (two customers): no order satisfies both; between them, chunk number decides.
+    assert undo_order(_applied(4, stamps, {"0<t3", "3<t0"})) == [2, 1, 3, 0]
+
+
+def test_a_chunk_names_the_writes_of_this_import_it_wrote_over() -> None:
+    job = _applied(2, {}, set())
+    ours = {**customer(), "updated_by_job": job.job_id, "updated_at": "2026-12-01T10:00:00+00:00"}
+    someone = {**customer(), "pk": "t1#E#b@x.vn", "updated_by_job": "OTHER", "updated_at": "2026-12-01T09:00:00+00:00"}
+    now = "2026-12-01T10:00:05+00:00"
+    decision = ChunkDecision(
+        outcomes=[],
+        puts=[{**ours, "version": 2, "updated_at": now}, {**someone, "version": 2, "updated_at": now}],
+        deletes=[],
+        before={HOME: ours, "t1#E#b@x.vn": someone, "t1#E#c@x.vn": None},
+    )
+    assert undo_edges(job, 1, decision) == ({f"1@{now}"}, {"1<2026-12-01T10:00:00+00:00"})

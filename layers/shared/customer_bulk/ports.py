@@ -69,6 +69,7 @@ class JobStorePort(Protocol):
         now: datetime,
         phase: Phase = Phase.APPLY,
         failed: bool = False,
+        order: tuple[set[str], set[str]] = (set(), set()),
     ) -> ImportJob | None: ...
 
     def active_jobs_updated_before(self, status: JobStatus, before: datetime) -> list[tuple[str, str]]: ...

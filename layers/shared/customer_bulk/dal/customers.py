@@ -1,7 +1,8 @@
 """The customers table: key items (a customer's home, or a pointer to it) addressed by ``{tenant}#E|P#{key}``.
 
 Customers are written only by conditional PartiQL statements (docs/adr/0011): a key that was free must still be
-free (INSERT), a stored customer's version or a pointer's home must not have moved (UPDATE/DELETE ... WHERE)."""
+free (INSERT), a stored customer must be the same one at the same version, a pointer must point to the same home
+for the same customer (UPDATE/DELETE ... WHERE)."""
 
 import heapq
 from collections.abc import Iterable, Iterator
@@ -122,10 +123,16 @@ class CustomerStore:
 
 
 def _unchanged(address: str, expected: Item) -> tuple[str, list[Any]]:
-    """The WHERE clause that holds while the item at ``address`` is still ``expected``."""
+    """The WHERE clause that holds while the item at ``address`` is still ``expected``: the same customer at the
+    same version, or a pointer to the same home for the same customer (a customer created since at a freed key
+    starts at version 1 too)."""
     if expected["kind"] == CUSTOMER:
-        return '"pk" = ? AND "version" = ?', [address, expected["version"]]
-    return '"pk" = ? AND "home" = ?', [address, expected["home"]]
+        return '"pk" = ? AND "customer_id" = ? AND "version" = ?', [
+            address,
+            expected["customer_id"],
+            expected["version"],
+        ]
+    return '"pk" = ? AND "ref_customer_id" = ? AND "home" = ?', [address, expected["ref_customer_id"], expected["home"]]
 
 
 def _quoted(name: str) -> str:

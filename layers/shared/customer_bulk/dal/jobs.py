@@ -53,7 +53,9 @@ def _job_sort_key(job_id: str) -> str:
 
 
 def job_to_item(job: ImportJob) -> dict[str, Any]:
-    item = job.model_dump(mode="json", exclude={"progress", *_PHASE_COUNTS.values()})
+    item = job.model_dump(mode="json", exclude={"progress", "applied_stamps", "undo_first", *_PHASE_COUNTS.values()})
+    # String sets (the count ADDs to them), not the lists JSON makes of them.
+    item.update(applied_stamps=set(job.applied_stamps), undo_first=set(job.undo_first))
     for phase, counts_field in _PHASE_COUNTS.items():
         counts = getattr(job, counts_field).model_dump()
         item.update({_count_attribute(phase, name): value for name, value in counts.items()})
@@ -204,17 +206,22 @@ class JobStore:
         now: datetime,
         phase: Phase = Phase.APPLY,
         failed: bool = False,
+        order: tuple[set[str], set[str]] = (set(), set()),
     ) -> ImportJob | None:
-        """Add one chunk's counts to its phase exactly once. None when the chunk was already counted or the job
-        moved on (another phase, or finished)."""
+        """Add one chunk's counts to its phase exactly once, and what an undo's order needs (``order``: its
+        applied stamps and undo-first edges, ImportJob). None when the chunk was already counted or the job moved
+        on (another phase, or finished)."""
         done_set, failed_set = _set_attributes(phase)
         adds = [f"{failed_set if failed else done_set} :chunk_set"]
+        ordering = dict(zip(("applied_stamps", "undo_first"), order, strict=True))
+        adds += [f"{name} :{name}" for name, strings in ordering.items() if strings]
         values: dict[str, Any] = {
             ":chunk_set": {chunk},
             ":chunk": chunk,
             ":running": phase.running_status.value,
             ":phase": phase.value,
             ":now": now.isoformat(),
+            **{f":{name}": strings for name, strings in ordering.items() if strings},
         }
         for name, value in counts.model_dump().items():
             if value:

@@ -21,7 +21,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.i18n import speaking
 from customer_bulk.logic.balances import decide_balances
-from customer_bulk.logic.matching import CustomerView, DecisionContext, Previewed, decide_chunk, row_addresses
+from customer_bulk.logic.matching import (
+    CustomerView,
+    DecisionContext,
+    Previewed,
+    customer_keys,
+    decide_chunk,
+    row_addresses,
+)
 from customer_bulk.logic.records import decided_once, record_again, recorded
 from customer_bulk.logic.report import start_report
 from customer_bulk.logic.rollback import customers_in, rollback_chunk
@@ -39,7 +46,7 @@ from customer_bulk.models.job import (
 from customer_bulk.observability import logger, metrics
 from customer_bulk.paths import RETENTION_TAG
 from customer_bulk.ports import Stores
-from customer_bulk.storage_layout import POINTER, key_writes
+from customer_bulk.storage_layout import CUSTOMER, POINTER, key_writes
 from customer_bulk.validation import RowContext, validate_row
 
 
@@ -59,15 +66,17 @@ def _apply(stores: Stores, job: ImportJob, message: ChunkMessage, now: datetime)
     # An applied decision holds the before-images an undo needs: kept as long as the tenant's undo window.
     tags = {RETENTION_TAG: str(job.settings.undo_retention_days)} if message.phase is Phase.APPLY else None
     decision = decided_once(stores, job, message.chunk, message.phase, lambda: decide(stores, job, message, now), tags)
+    order: tuple[set[str], set[str]] = (set(), set())
     if message.phase is Phase.APPLY:
         decision = _write(stores, job, message, decision, now, tags)
+        order = undo_edges(job, message.chunk, decision)
     counts = decision.counts
     if message.phase is Phase.APPLY:
         if job.options.trigger_flows:
             counts.flow_events = stores.flow_bus.publish(flow_events(job, decision))
         for name, value in (("Created", counts.created), ("Updated", counts.updated), ("Invalid", counts.invalid)):
             metrics.add_metric(name=f"Rows{name}", unit=MetricUnit.Count, value=value)
-    _count(stores, job, message, counts, now)
+    _count(stores, job, message, counts, now, order=order)
 
 
 WRITING = (Status.CREATED, Status.UPDATED)
@@ -83,7 +92,7 @@ def _write(
 ) -> ChunkDecision:
     """Write the decision; rows whose customers changed since they were read are decided again (the new decision
     recorded before its writes), until every write holds."""
-    writes = key_writes(decision.puts, decision.deletes, decision.before)
+    writes = key_writes(decision.puts, decision.deletes, decision.conditions)
     for _round in range(MAX_WRITE_ROUNDS):
         lost = write_unless_changed(stores, writes)
         if not lost:
@@ -96,8 +105,24 @@ def _write(
         again = decide(stores, job, message, now, only=rows)
         decision = decision.merged(again, rows, lost)
         record_again(stores, job, message.chunk, message.phase, decision, tags)
-        writes = key_writes(again.puts, again.deletes, again.before)
+        writes = key_writes(again.puts, again.deletes, again.conditions)
     raise KeptChanging(f"chunk {message.chunk}: customers kept changing while it was written")
+
+
+def undo_edges(job: ImportJob, chunk: int, decision: ChunkDecision) -> tuple[set[str], set[str]]:
+    """The stamps of the chunk's writes, and the stamps of this import's writes it wrote over.
+
+    Chunks of different message groups may reach one stored customer (a row by its email, another by its phone)
+    and write it in either order; an undo must unwind them in the order they were written, not by chunk number.
+    A customer item carries the job and the moment (``updated_at``, the deciding invocation's) that wrote it, so a
+    before-image stamped by this import names the write this chunk came after (job_actions.undo_order)."""
+    stamps = {item["updated_at"] for item in decision.puts if item["kind"] == CUSTOMER}
+    over = {
+        item["updated_at"]
+        for item in decision.before.values()
+        if item is not None and item["kind"] == CUSTOMER and item.get("updated_by_job") == job.job_id
+    }
+    return {f"{chunk}@{stamp}" for stamp in stamps}, {f"{chunk}<{stamp}" for stamp in over - stamps}
 
 
 def decide(
@@ -118,6 +143,12 @@ def decide(
         homes |= set(store.homes_of(job.tenant_id, ids).values())
     if homes - found.keys():
         found.update(store.get_many(homes - found.keys()))
+    if only is not None:
+        # Deciding again after a conflict: read the found customers' other keys too, instead of assuming their
+        # pointers are as they should be (a pointer someone else changed would fail every round otherwise).
+        others = customer_keys(job.tenant_id, found.values()) - addresses
+        found.update(store.get_many(others))
+        addresses |= others
     decision_context = DecisionContext(
         tenant_id=job.tenant_id,
         job_id=job.job_id,
@@ -181,9 +212,10 @@ def _count(
     counts: Counts | RollbackCounts,
     now: datetime,
     failed: bool = False,
+    order: tuple[set[str], set[str]] = (set(), set()),
 ) -> None:
     counted = stores.jobs.count_chunk(
-        job.tenant_id, job.job_id, message.chunk, counts, now, phase=message.phase, failed=failed
+        job.tenant_id, job.job_id, message.chunk, counts, now, phase=message.phase, failed=failed, order=order
     )
     if counted is not None and counted.all_chunks_counted:
         start_report(stores, counted)

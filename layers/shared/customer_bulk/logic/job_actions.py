@@ -21,11 +21,12 @@ _NOTICE = ("notified_at", "notice_message_id", "notice_error")
 
 
 def chunk_messages(job: ImportJob, reverse: bool = False) -> list[ChunkMessage]:
-    """A message for every chunk the job's current phase (and run) has not counted yet (a rollback goes last chunk
-    first, undoing the latest writes first)."""
+    """A message for every chunk the job's current phase (and run) has not counted yet (a rollback goes last
+    applied first, undoing the latest writes first: ``undo_order``)."""
     paths = JobPaths(job.tenant_id, job.job_id)
     size = job.chunk_rows or get_settings().chunk_rows
-    numbers = sorted(set(range(job.chunks_total)) - job.counted_chunks, reverse=reverse)
+    order = undo_order(job) if reverse else range(job.chunks_total)
+    numbers = [number for number in order if number not in job.counted_chunks]
     return [
         ChunkMessage(
             tenant_id=job.tenant_id,
@@ -39,6 +40,28 @@ def chunk_messages(job: ImportJob, reverse: bool = False) -> list[ChunkMessage]:
         )
         for number in numbers
     ]
+
+
+def undo_order(job: ImportJob) -> list[int]:
+    """The applied chunks, last applied first: by chunk number, last first (chunks sharing a key ran in file order
+    in one message group), except where a chunk wrote over another's write of the same customer
+    (logic.chunks.undo_edges): it is undone first. A cycle (two chunks each writing after the other, on two
+    customers) falls back to chunk number; the customer undone out of order is then left alone and reported."""
+    stamped = {stamp: int(chunk) for chunk, _, stamp in (entry.partition("@") for entry in job.applied_stamps)}
+    undone_first: dict[int, set[int]] = {}
+    for edge in job.undo_first:
+        chunk, _, stamp = edge.partition("<")
+        if (written_by := stamped.get(stamp)) is not None and written_by != int(chunk):
+            undone_first.setdefault(written_by, set()).add(int(chunk))
+    remaining = sorted(range(job.chunks_total), reverse=True)
+    order: list[int] = []
+    done: set[int] = set()
+    while remaining:
+        ready = next((c for c in remaining if undone_first.get(c, set()) <= done), remaining[0])
+        order.append(ready)
+        done.add(ready)
+        remaining.remove(ready)
+    return order
 
 
 def require_import(stores: Stores, tenant_id: str, job_id: str) -> ImportJob:

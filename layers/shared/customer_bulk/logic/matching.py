@@ -41,6 +41,17 @@ def row_addresses(tenant_id: str, rows: Iterable[ValidatedRow]) -> set[str]:
     return addresses
 
 
+def customer_keys(tenant_id: str, items: Iterable[Item]) -> set[str]:
+    """Every key item of the customers among ``items``."""
+    return {
+        key_address(tenant_id, name, value)
+        for item in items
+        if item["kind"] == CUSTOMER
+        for name in KEY_FIELDS
+        if (value := item.get(name))
+    }
+
+
 class CustomerView:
     """Key items as this chunk sees them: what was read, updated by the chunk's own decisions as it goes.
 

@@ -54,7 +54,7 @@ class TouchedCustomer:
 def rollback_chunk(stores: Stores, job: ImportJob, chunk: int, now: datetime) -> RollbackCounts:
     decision = decided_once(stores, job, chunk, Phase.ROLLBACK, lambda: _decide(stores, job, chunk, now))
     for _round in range(MAX_WRITE_ROUNDS):
-        if not write_unless_changed(stores, key_writes(decision.puts, decision.deletes, decision.before)):
+        if not write_unless_changed(stores, key_writes(decision.puts, decision.deletes, decision.conditions)):
             return _counts(decision.outcomes)
         # Someone changed a customer between the read and the write: deciding again leaves it alone (customers
         # already restored are found as they were before the import, and count as restored).

@@ -47,7 +47,10 @@ class ChunkDecision:
     outcomes: list[RowOutcome]
     puts: list[Item]
     deletes: list[str]
-    before: dict[str, Item | None]
+    before: dict[str, Item | None]  # what an undo restores: each address as it was before the import
+    # What each write expects to find, where it differs from ``before`` (rows decided again after a conflict, over
+    # items this decision had itself written): None when it does not.
+    expected: dict[str, Item | None] | None = None
 
     @property
     def counts(self) -> Counts:
@@ -59,22 +62,30 @@ class ChunkDecision:
         return counts
 
     @property
+    def conditions(self) -> dict[str, Item | None]:
+        """What each write expects to find at its address."""
+        return self.before if self.expected is None else self.expected
+
+    @property
     def after(self) -> dict[str, Item | None]:
         """Each written address's new item (None: deleted)."""
         return after_images(self.puts, self.deletes)
 
     def merged(self, again: "ChunkDecision", rows: set[int], lost: set[str]) -> "ChunkDecision":
         """This decision with ``rows`` decided ``again`` (their writes at ``lost`` were put back). An address this
-        decision had written and kept keeps its before-image: the one an undo must restore."""
+        decision had written and kept keeps its before-image (the one an undo must restore), while a write of
+        ``again`` there expects what ``again`` read: this decision's own write."""
         after = {address: item for address, item in self.after.items() if address not in lost}
         after.update(again.after)
-        before = {**again.before, **{a: item for a, item in self.before.items() if a not in lost}}
+        kept = {a: item for a, item in self.before.items() if a not in lost}
+        expected = {a: item for a, item in self.conditions.items() if a not in lost}
         outcomes = [o for o in self.outcomes if o.row not in rows] + again.outcomes
         return ChunkDecision(
             outcomes=sorted(outcomes, key=lambda outcome: outcome.row),
             puts=[item for item in after.values() if item is not None],
             deletes=[address for address, item in after.items() if item is None],
-            before=before,
+            before={**again.before, **kept},
+            expected={**expected, **again.conditions},
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -83,6 +94,7 @@ class ChunkDecision:
             "puts": self.puts,
             "deletes": self.deletes,
             "before": self.before,
+            **({"expected": self.expected} if self.expected is not None else {}),
         }
 
     @classmethod
@@ -92,4 +104,5 @@ class ChunkDecision:
             puts=data["puts"],
             deletes=data["deletes"],
             before=data["before"],
+            expected=data.get("expected"),
         )

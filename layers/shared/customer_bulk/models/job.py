@@ -205,6 +205,11 @@ class ImportJob(BaseModel):
     chunk_rows: int = 0
     chunks_total: int = 0
     chunk_groups: list[int] = Field(default_factory=list)  # each chunk's message group
+    # The order an undo must follow where chunks of different message groups wrote the same customer (logic.chunks
+    # undo_edges): "{chunk}@{stamp}" the stamps (updated_at) of each applied chunk's writes, "{chunk}<{stamp}" a
+    # chunk that wrote over the write stamped so, to be undone before the chunk that made it.
+    applied_stamps: set[str] = Field(default_factory=set)
+    undo_first: set[str] = Field(default_factory=set)
     # Per phase: the chunks counted and what came of the rows (rollback: of the customers).
     progress: dict[Phase, ChunkProgress] = Field(default_factory=dict)
     counts: Counts = Counts()  # applied
