@@ -13,12 +13,14 @@ from customer_bulk.dal.clients import aws_client
 from customer_bulk.dal.customers import CustomerStore
 from customer_bulk.logic.chunks import undo_edges
 from customer_bulk.logic.job_actions import undo_order
+from customer_bulk.logic.matching import CustomerView, DecisionContext, decide_chunk
 from customer_bulk.logic.split import ChunkLinks
-from customer_bulk.logic.writes import write_unless_changed
+from customer_bulk.logic.writes import Outcome, write_unless_changed
 from customer_bulk.models.decisions import ChunkDecision, RowOutcome, Status
-from customer_bulk.models.job import ImportJob, JobStatus
+from customer_bulk.models.job import ImportJob, ImportOptions, JobStatus
 from customer_bulk.ports import Stores
 from customer_bulk.storage_layout import KeyWrite, key_writes, pointer_item, write_units
+from customer_bulk.validation import ValidatedRow
 from customer_bulk_local.iam import AccessRequest, Arns
 from customer_bulk_local.partiql import patch_partiql_writes
 
@@ -220,9 +222,9 @@ def test_a_conflict_puts_back_the_rest_of_its_unit_and_nothing_else() -> None:
     lan, minh = _new("C1", "lan@shop.vn", "0911"), _new("C2", "minh@shop.vn", "0922")
     taken = {"t1#P#0911": pointer_item("t1#P#0911", "t1#E#someone@shop.vn", "C9")}
     customers = _Customers(dict(taken), changed={"t1#P#0911"})
-    lost = write_unless_changed(_stores(customers), [*lan, *minh])
+    written = write_unless_changed(_stores(customers), [*lan, *minh])
 
-    assert lost == {"t1#E#lan@shop.vn", "t1#P#0911"}
+    assert written == Outcome(lost={"t1#E#lan@shop.vn", "t1#P#0911"})
     # Lan's home was written, then put back; Minh's unit stands; the other writer's pointer is untouched.
     assert customers.stored == {**taken, **{w.address: w.item for w in minh}}
     assert [w.address for w in customers.calls[-1]] == ["t1#E#lan@shop.vn"]
@@ -231,7 +233,7 @@ def test_a_conflict_puts_back_the_rest_of_its_unit_and_nothing_else() -> None:
 def test_a_write_that_already_landed_is_not_a_conflict() -> None:
     lan = _new("C1", "lan@shop.vn", "0911")
     customers = _Customers({w.address: w.item for w in lan}, changed=set())  # a crash after the writes, replayed
-    assert write_unless_changed(_stores(customers), lan) == set()
+    assert write_unless_changed(_stores(customers), lan) == Outcome()
     assert len(customers.calls) == 1
 
 
@@ -241,7 +243,7 @@ def test_a_replayed_write_that_landed_and_was_edited_since_is_not_undone() -> No
     written = {w.address: w.item for w in lan}
     edited = {**written["t1#E#lan@shop.vn"], "version": 2, "city": "Huế"}
     customers = _Customers({**written, "t1#E#lan@shop.vn": edited}, changed=set())
-    assert write_unless_changed(_stores(customers), lan) == set()
+    assert write_unless_changed(_stores(customers), lan) == Outcome()
     assert customers.stored["t1#E#lan@shop.vn"] == edited and customers.stored["t1#P#0911"] == written["t1#P#0911"]
 
 
@@ -257,7 +259,7 @@ def test_keys_are_freed_last_and_only_once_the_units_claims_held() -> None:
         KeyWrite(old, None, stored[old]),
         KeyWrite(new, pointer_item(new, home, "C1"), None),
     ]
-    assert write_unless_changed(_stores(customers), writes) == {home, old, new}
+    assert write_unless_changed(_stores(customers), writes) == Outcome(lost={home, old, new})
     assert customers.stored == stored  # Lan put back with her old phone, which was never freed
     assert [w.address for w in customers.calls[0]] == [home, new]  # the claims: no release in the first call
 
@@ -269,7 +271,7 @@ def test_a_key_to_free_that_is_someone_elses_by_now_is_free_of_ours() -> None:
     theirs = pointer_item(old, "t1#E#minh@shop.vn", "C2")
     customers = _Customers({home: before, old: theirs}, changed=set())
     writes = [KeyWrite(home, after, before), KeyWrite(old, None, pointer_item(old, home, "C1"))]
-    assert write_unless_changed(_stores(customers), writes) == set()
+    assert write_unless_changed(_stores(customers), writes) == Outcome()
     assert customers.stored == {home: after, old: theirs}
 
 
@@ -285,6 +287,45 @@ def test_a_condition_names_the_customer_it_expects(store: CustomerStore) -> None
     pointer = pointer_item(PHONE, HOME, "C2")
     store.write_if_unchanged([KeyWrite(PHONE, pointer, None)])
     assert store.write_if_unchanged([KeyWrite(PHONE, None, pointer_item(PHONE, HOME, "C1"))]) == {PHONE}
+
+
+def test_a_replayed_unit_whose_key_was_taken_meanwhile_is_put_back_whole() -> None:
+    # An earlier attempt created Lan's home, then died before her phone's pointer; someone took the phone since.
+    lan = _new("C1", "lan@shop.vn", "0911")
+    theirs = pointer_item("t1#P#0911", "t1#E#someone@shop.vn", "C9")
+    customers = _Customers({"t1#E#lan@shop.vn": lan[0].item, "t1#P#0911": theirs}, changed={"t1#P#0911"})
+    assert write_unless_changed(_stores(customers), lan) == Outcome(lost={"t1#E#lan@shop.vn", "t1#P#0911"})
+    assert customers.stored == {"t1#P#0911": theirs}  # her home, written by the earlier attempt, put back too
+
+
+def test_a_replayed_write_edited_since_stays_and_keeps_its_undo_image() -> None:
+    lan = _new("C1", "lan@shop.vn", "0911")
+    edited = {**lan[0].item, "version": 2, "city": "Huế"}
+    theirs = pointer_item("t1#P#0911", "t1#E#someone@shop.vn", "C9")
+    customers = _Customers({"t1#E#lan@shop.vn": edited, "t1#P#0911": theirs}, changed={"t1#P#0911"})
+    written = write_unless_changed(_stores(customers), lan)
+    assert written == Outcome(lost={"t1#E#lan@shop.vn", "t1#P#0911"}, still_ours={"t1#E#lan@shop.vn"})
+    assert customers.stored["t1#E#lan@shop.vn"] == edited  # the edit is not lost
+    first = ChunkDecision(
+        [RowOutcome(2, Status.CREATED, "C1")], [w.item for w in lan], [], {w.address: None for w in lan}
+    )
+    again = ChunkDecision(
+        [RowOutcome(2, Status.UPDATED, "C1")], [{**edited, "version": 3}], [], {lan[0].address: edited}
+    )
+    merged = first.merged(again, {2}, written.lost, written.still_ours)
+    assert merged.before == {lan[0].address: None}  # an undo still removes the customer this import created
+
+
+def test_a_customer_never_takes_or_frees_a_key_item_of_another() -> None:
+    # Lan still lists phone 0911, but its key item is Minh's home (a state another writer left behind).
+    rows = [ValidatedRow(row=2, values={"email": "lan@shop.vn", "first_name": "Lan Anh"})]
+    lan = {**customer(), "pk": "t1#E#lan@shop.vn", "customer_id": "C1", "email": "lan@shop.vn", "phone": "0911"}
+    minh = {**customer(), "pk": "t1#P#0911", "customer_id": "C2", "email": None, "phone": "0911"}
+    view = CustomerView({lan["pk"]: lan, minh["pk"]: minh}, {lan["pk"], minh["pk"]})
+    context = DecisionContext("t1", "JOB", ImportOptions(), "2026-12-02T00:00:00+00:00", {})
+    decision = decide_chunk(rows, view, context)
+    assert decision.deletes == [] and [item["pk"] for item in decision.puts] == [lan["pk"]]
+    assert "phone" not in decision.puts[0]  # dropped from Lan, not taken from Minh
 
 
 def test_units_join_customers_that_share_a_key_item() -> None:

@@ -94,16 +94,16 @@ def _write(
     recorded before its writes), until every write holds."""
     writes = key_writes(decision.puts, decision.deletes, decision.conditions)
     for _round in range(MAX_WRITE_ROUNDS):
-        lost = write_unless_changed(stores, writes)
-        if not lost:
+        written = write_unless_changed(stores, writes)
+        if not written.lost:
             return decision
-        changed = owners(lost, decision.before, decision.after)
+        changed = owners(writes, written.lost)
         rows = {o.row for o in decision.outcomes if o.customer_id in changed and o.status in WRITING}
         if not rows:
             raise KeptChanging(f"chunk {message.chunk}: items changed that no row of it wrote")
         metrics.add_metric(name="RowsDecidedAgain", unit=MetricUnit.Count, value=len(rows))
         again = decide(stores, job, message, now, only=rows)
-        decision = decision.merged(again, rows, lost)
+        decision = decision.merged(again, rows, written.lost, written.still_ours)
         record_again(stores, job, message.chunk, message.phase, decision, tags)
         writes = key_writes(again.puts, again.deletes, again.conditions)
     raise KeptChanging(f"chunk {message.chunk}: customers kept changing while it was written")

@@ -23,6 +23,7 @@ from customer_bulk.storage_layout import (
     customer_item,
     customer_of,
     key_address,
+    owner_of,
     pointer_item,
 )
 from customer_bulk.validation import NEW_CUSTOMER_IDS, Issue, ValidatedRow
@@ -79,6 +80,11 @@ class CustomerView:
 
     def home_of(self, customer: Customer) -> str:
         return self._homes[customer.customer_id]
+
+    def owned_by_other(self, address: str, customer_id: str) -> bool:
+        """Whether the key item at ``address`` (as the chunk sees it) belongs to a customer other than this one."""
+        item = self._current.get(address)
+        return item is not None and owner_of(item) != customer_id
 
     def put(self, item: Item) -> None:
         self._current[item["pk"]] = item
@@ -342,19 +348,35 @@ def _update(
 
 
 def _place(customer: Customer, previous: Customer | None, view: CustomerView) -> None:
-    """Write the customer at its home and pointers at its other keys; free the keys it no longer has."""
+    """Write the customer at its home and pointers at its other keys; free the keys it no longer has.
+
+    A key item that belongs to another customer is never written or freed for this one, even when this customer
+    still lists the key (a state another writer left): the key is dropped from this customer instead."""
     tenant_id = customer.tenant_id
+    foreign = {
+        name
+        for name, value in customer.keys().items()
+        if view.owned_by_other(key_address(tenant_id, name, value), customer.customer_id)
+    }
+    if foreign and len(foreign) < len(customer.keys()):
+        customer = replace(customer, fields={k: v for k, v in customer.fields.items() if k not in foreign})
     addresses = [key_address(tenant_id, name, value) for name, value in customer.keys().items()]
     old_addresses: list[str] = []
     home = addresses[0]
     if previous is not None:
         old_home = view.home_of(previous)
-        old_addresses = [key_address(tenant_id, name, value) for name, value in previous.keys().items()]
+        old_addresses = [
+            address
+            for name, value in previous.keys().items()
+            if not view.owned_by_other(address := key_address(tenant_id, name, value), previous.customer_id)
+        ]
         for address in old_addresses:
             if address != old_home:
                 view.assume(address, pointer_item(address, old_home, previous.customer_id))
         if old_home in addresses:
             home = old_home
+    if view.owned_by_other(home, customer.customer_id):
+        return  # every key of it is another customer's: nothing of it can be written safely
     view.put(customer_item(customer, home))
     for address in addresses:
         if address != home:

@@ -54,7 +54,7 @@ class TouchedCustomer:
 def rollback_chunk(stores: Stores, job: ImportJob, chunk: int, now: datetime) -> RollbackCounts:
     decision = decided_once(stores, job, chunk, Phase.ROLLBACK, lambda: _decide(stores, job, chunk, now))
     for _round in range(MAX_WRITE_ROUNDS):
-        if not write_unless_changed(stores, key_writes(decision.puts, decision.deletes, decision.conditions)):
+        if not write_unless_changed(stores, key_writes(decision.puts, decision.deletes, decision.conditions)).lost:
             return _counts(decision.outcomes)
         # Someone changed a customer between the read and the write: deciding again leaves it alone (customers
         # already restored are found as they were before the import, and count as restored).
@@ -117,8 +117,8 @@ def _decide(stores: Stores, job: ImportJob, chunk: int, now: datetime) -> ChunkD
 
 def _units(before: dict[str, Item | None], after: dict[str, Item | None]) -> list[tuple[list[str], set[str]]]:
     """Key items grouped by the customers they belong to before or after; groups sharing a key item merge."""
-    units = write_units(KeyWrite(address, after.get(address), item) for address, item in before.items())
-    return [(sorted(unit), owners(unit, before, after)) for unit in units]
+    writes = [KeyWrite(address, after.get(address), item) for address, item in before.items()]
+    return [(sorted(unit), owners(writes, unit)) for unit in write_units(writes)]
 
 
 def _same(left: Item | None, right: Item | None) -> bool:

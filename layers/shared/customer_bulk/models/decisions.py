@@ -71,13 +71,19 @@ class ChunkDecision:
         """Each written address's new item (None: deleted)."""
         return after_images(self.puts, self.deletes)
 
-    def merged(self, again: "ChunkDecision", rows: set[int], lost: set[str]) -> "ChunkDecision":
-        """This decision with ``rows`` decided ``again`` (their writes at ``lost`` were put back). An address this
-        decision had written and kept keeps its before-image (the one an undo must restore), while a write of
-        ``again`` there expects what ``again`` read: this decision's own write."""
+    def merged(
+        self,
+        again: "ChunkDecision",
+        rows: set[int],
+        lost: set[str],
+        still_ours: frozenset[str] | set[str] = frozenset(),
+    ) -> "ChunkDecision":
+        """This decision with ``rows`` decided ``again`` (their writes at ``lost`` were put back, except at
+        ``still_ours``). An address this decision had written and kept keeps its before-image (the one an undo
+        must restore), while a write of ``again`` there expects what ``again`` read: this decision's own write."""
         after = {address: item for address, item in self.after.items() if address not in lost}
         after.update(again.after)
-        kept = {a: item for a, item in self.before.items() if a not in lost}
+        kept = {a: item for a, item in self.before.items() if a not in lost or a in still_ours}
         expected = {a: item for a, item in self.conditions.items() if a not in lost}
         outcomes = [o for o in self.outcomes if o.row not in rows] + again.outcomes
         return ChunkDecision(
