@@ -9,7 +9,7 @@ import customer_bulk.logic.chunks as chunks
 from customer_bulk.dal.customers import CustomerStore
 from customer_bulk.storage_layout import KeyWrite
 from customer_bulk_local.client import ApiClient
-from tests.conftest import ADMIN, CHUNK_ROWS, run_import, stored_customers, stored_items
+from tests.conftest import ADMIN, CHUNK_ROWS, run_import, settle, stored_customers, stored_items
 
 VOLATILE = {"customer_id", "created_at", "updated_at", "created_by_job", "updated_by_job", "tenant_id", "tenant_shard"}
 COUNTS = ("created", "updated", "unchanged", "skipped", "invalid", "warnings", "not_processed")
@@ -76,6 +76,34 @@ def test_a_crash_half_way_through_a_chunk_loses_nothing_and_doubles_nothing(
     assert comparable(stack, crashing_tenant) == comparable(stack, clean.tenant)
     keys = [item["pk"].split("#", 1)[1] for item in stored_items(stack, crashing_tenant)]
     assert len(keys) == len(set(keys)) == 140 + 140  # one home and one phone pointer per customer
+
+
+def test_a_chunk_that_wrote_then_kept_dying_is_still_undone(
+    stack: Any, tenant: str, api: ApiClient, importer: Any, xlsx: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = chunks._write
+
+    def writes_then_dies(stores: Any, job: Any, message: Any, decision: Any, now: Any, tags: Any) -> Any:
+        written = real_write(stores, job, message, decision, now, tags)
+        if job.tenant_id == tenant and message.chunk == 1:
+            raise RuntimeError("the function dies after its writes, every time")
+        return written
+
+    monkeypatch.setattr(chunks, "_write", writes_then_dies)
+    rows = [[f"w{i}@shop.vn", f"W {i}"] for i in range(2 * CHUNK_ROWS)]
+    run = importer(xlsx(["Email", "First Name"], rows))
+    assert (run.status["created"], run.status["not_processed"]) == (CHUNK_ROWS, CHUNK_ROWS)
+    assert len(stored_customers(stack, tenant)) == 2 * CHUNK_ROWS  # chunk 1's writes landed before each death
+
+    # The dead-lettered chunk still told the job when it wrote (for an undo's order), and an undo removes its rows.
+    job = stack.client("dynamodb").get_item(
+        TableName=stack.physical("JobsTable")["Name"],
+        Key={"pk": {"S": f"TENANT#{tenant}"}, "sk": {"S": f"JOB#{run.job_id}"}},
+    )["Item"]
+    assert {stamp.split("@")[0] for stamp in job["applied_stamps"]["SS"]} == {"0", "1"}
+    api.rollback(run.job_id)
+    assert settle(stack, api, run.job_id, tmp_path).status["status"] == "rolled_back"
+    assert stored_customers(stack, tenant) == {}
 
 
 def test_a_poison_chunk_ends_in_the_dead_letter_queue_and_the_job_still_finishes(

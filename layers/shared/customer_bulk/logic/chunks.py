@@ -200,9 +200,12 @@ def record_failed_chunk(stores: Stores, message: ChunkMessage, now: datetime) ->
     logger.error("Chunk moved to the dead-letter queue", extra={"job_id": job.job_id, "chunk": message.chunk})
     metrics.add_metric(name="ChunksDeadLettered", unit=MetricUnit.Count, value=1)
     counts: Counts | RollbackCounts = Counts(not_processed=message.rows)
+    order: tuple[set[str], set[str]] = (set(), set())
     if message.phase is Phase.ROLLBACK:
         counts = RollbackCounts(not_processed=len(customers_in(stores, job, message.chunk)))
-    _count(stores, job, message, counts, now, failed=True)
+    elif message.phase is Phase.APPLY and (applied := recorded(stores, job, message.chunk, Phase.APPLY)):
+        order = undo_edges(job, message.chunk, applied)  # some of its writes may have landed: an undo orders them
+    _count(stores, job, message, counts, now, failed=True, order=order)
 
 
 def _count(
