@@ -473,6 +473,8 @@ def call_of(recorded: Any, tables: Tables, capacity: Capacity, last_size: dict[s
     moved = 0
     customer_puts = 0
     if service == "dynamodb":
+        if operation in UNPRICED:
+            raise SystemExit(f"bench/aws_model.py does not price dynamodb:{operation} yet: extend call_of")
         if operation == "BatchExecuteStatement":
             failed = [bool(answer.get("Error")) for answer in (response.get("Responses") or [])]
             for number, statement in enumerate(params["Statements"]):
@@ -530,6 +532,7 @@ def call_of(recorded: Any, tables: Tables, capacity: Capacity, last_size: dict[s
     return Call(service, operation, recorded.wall_s, recorded.cpu_s, tuple(sorted(units.items())), moved, customer_puts)
 
 
+UNPRICED = frozenset({"TransactWriteItems", "TransactGetItems", "ExecuteStatement", "ExecuteTransaction"})
 _STATEMENT = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"((?:[^"]|"")+)"', re.IGNORECASE)
 _INSERTED_NAMES = re.compile(r"'((?:[^']|'')+)'\s*:\s*\?")
 _SET_NAMES = re.compile(r'\bSET\s+"((?:[^"]|"")+)"\s*=\s*\?', re.IGNORECASE)

@@ -142,16 +142,14 @@ class Stack:
                     tally.sqs_standard += 2
             last_size: dict[str, int] = {}
             for call in invocation.calls:
-                call_of(call, self.tables, tally.capacity, last_size)
-                self._count(tally, call)
+                priced = call_of(call, self.tables, tally.capacity, last_size)
+                self._count(tally, call, priced.bytes)
         return tally
 
-    def _count(self, tally: Tally, call: Any) -> None:
+    def _count(self, tally: Tally, call: Any, moved_bytes: int) -> None:
         service, operation, params = call.service, call.operation, call.params
         tally.calls[f"{service}:{operation}"] += 1
         if service == "dynamodb":
-            if operation in ("TransactWriteItems", "ExecuteStatement", "TransactGetItems"):
-                raise SystemExit(f"bench/cost.py does not price dynamodb:{operation} yet: extend aws_model.call_of")
             if operation == "BatchExecuteStatement":
                 table = f'"{self.customers_table}"'
                 statements = [s["Statement"].split(" WHERE")[0] for s in params["Statements"]]
@@ -163,9 +161,7 @@ class Stack:
         elif service == "s3":
             if operation in S3_PUT_CLASS:
                 tally.s3_put += 1
-                body = params.get("Body", b"")
-                if isinstance(body, (bytes, bytearray, str)):
-                    tally.s3_bytes_stored += len(body)
+                tally.s3_bytes_stored += moved_bytes
             else:
                 tally.s3_get += 1
         elif service == "sqs":

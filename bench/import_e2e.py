@@ -17,6 +17,7 @@ import json
 import sys
 import tempfile
 import time
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from customer_bulk_local.client import ApiClient
 from customer_bulk_local.emulator import LocalStack
 from customer_bulk_local.product import start_stack
 from customer_bulk_local.samples import people, write_xlsx
-from customer_bulk_local.template import load_template
+from customer_bulk_local.template import load_template, table_definition
 
 
 def generate(path: Path, rows: int) -> Path:
@@ -78,21 +79,15 @@ def floor(stack: LocalStack, expected_customers: int) -> dict[str, Any]:
     }
 
 
+@cache
+def _customers_table() -> dict[str, Any]:
+    template = load_template(Path(__file__).resolve().parents[1] / "template.yaml")
+    return table_definition(template["Resources"]["CustomersTable"]["Properties"])
+
+
 def customers_table_like(ddb: Any, name: str) -> None:
-    """A table of the template's customers table definition (keys and indexes; its warm throughput aside: the
-    emulator has no capacity limits)."""
-    definition = load_template(Path(__file__).resolve().parents[1] / "template.yaml")["Resources"]["CustomersTable"]
-    properties = definition["Properties"]
-    ddb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=properties["AttributeDefinitions"],
-        KeySchema=properties["KeySchema"],
-        GlobalSecondaryIndexes=[
-            {key: value for key, value in index.items() if key != "WarmThroughput"}
-            for index in properties["GlobalSecondaryIndexes"]
-        ],
-    )
+    """A table of the template's customers table definition (its keys and indexes)."""
+    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **_customers_table())
 
 
 def _bare_writes(ddb: Any, name: str, items: list[dict[str, Any]]) -> tuple[float, int]:

@@ -2,23 +2,26 @@
 
     python bench/write_paths.py [--items 3000]
 
-Writes the same new customer items (a home and a phone pointer each, the shape a chunk writes) into a table of the
-template's definition on the local stack's emulator (moto behind HTTP, with the local stack's DynamoDB patches):
+Writes the same new customer items (a home and a phone pointer each, built by ``storage_layout`` as a chunk builds
+them) into a table of the template's definition on the local stack's emulator (moto behind HTTP, with the local
+stack's DynamoDB patches):
 
-- ``batch_write``: unconditional BatchWriteItem, 25 a request (the design before ADR 11: no condition possible);
+- ``batch_write``: unconditional BatchWriteItem, 25 a request, one after another (the design before ADR 11: no
+  condition possible);
 - ``put_item``: one conditional PutItem per item (``attribute_not_exists(pk)``);
-- ``partiql``: conditional PartiQL INSERTs, 25 a BatchExecuteStatement, as ``CustomerStore.write_if_unchanged``.
+- ``partiql``: the product's own path, ``CustomerStore.write_if_unchanged``: conditional PartiQL INSERTs, 25 a
+  BatchExecuteStatement, ``STATEMENT_REQUESTS_AT_ONCE`` requests in flight.
 
 Prints milliseconds per item for each on the emulator, and what a 1,000-item chunk's writes take on AWS's clock
-with ``bench/aws_model.py``'s default round trips (BatchWriteItem and BatchExecuteStatement 15 ms, other DynamoDB
-calls 6 ms) through the validator's 8 threads (the batch writes one after another, as that design made them). The
-last line is one JSON object.
+with ``bench/aws_model.py``'s default round trips through the validator's threads (the batch writes one after
+another, as that design made them). The last line is one JSON object.
 """
 
 import argparse
 import json
 import logging
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,36 +29,38 @@ from typing import Any
 
 import boto3
 
+from customer_bulk.dal.clients import aws_client
+from customer_bulk.dal.customers import CustomerStore
+from customer_bulk.dal.dynamo import STATEMENT_REQUESTS_AT_ONCE, to_attributes
+from customer_bulk.models.customer import Customer
+from customer_bulk.storage_layout import Item, KeyWrite, customer_item, key_address, pointer_item
 from customer_bulk_local.emulator import fast_dynamodb_answers
 from customer_bulk_local.partiql import patch_partiql_writes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from import_e2e import customers_table_like  # type: ignore[import-not-found]  # the bench folder
+from aws_model import DEFAULT_LATENCIES  # type: ignore[import-not-found]  # the bench folder
+from import_e2e import customers_table_like  # type: ignore[import-not-found]
 
-THREADS = 8  # dal.dynamo.STATEMENT_REQUESTS_AT_ONCE
-ROUND_TRIP_S = {"batch": 0.015, "single": 0.006}
+TABLE = "customers"
+NOW = "2026-12-01T00:00:00+00:00"
 
 
-def items(start: int, count: int) -> list[dict[str, Any]]:
+def items(start: int, count: int) -> list[Item]:
+    """``count`` new customers' items: each one's home (its email) and its phone's pointer."""
     made = []
     for number in range(start, start + count):
-        home = f"bench#E#c{number}@shop.vn"
-        made.append(
-            {
-                "pk": {"S": home},
-                "kind": {"S": "customer"},
-                "customer_id": {"S": f"{number:026d}"},
-                "tenant_id": {"S": "bench"},
-                "tenant_shard": {"S": f"bench#{number % 16:02d}"},
-                "version": {"N": "1"},
-                "first_name": {"S": "Lan"},
-                "last_name": {"S": "Nguyễn"},
-                "email": {"S": f"c{number}@shop.vn"},
-                "phone": {"S": f"+8491{number:07d}"},
-            }
+        email, phone = f"c{number}@shop.vn", f"+8491{number:07d}"
+        customer = Customer(
+            customer_id=f"{number:026d}",
+            tenant_id="bench",
+            version=1,
+            created_at=NOW,
+            updated_at=NOW,
+            fields={"first_name": "Lan", "last_name": "Nguyễn", "email": email, "phone": phone},
         )
-        pointer = f"bench#P#+8491{number:07d}"
-        made.append({"pk": {"S": pointer}, "kind": {"S": "pointer"}, "home": {"S": home}})
+        home = key_address("bench", "email", email)
+        made.append(customer_item(customer, home))
+        made.append(pointer_item(key_address("bench", "phone", phone), home, customer.customer_id))
     return made
 
 
@@ -68,7 +73,6 @@ def main() -> None:
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a line per request otherwise
-
     restore: list[Any] = []
     fast_dynamodb_answers(restore)
     patch_partiql_writes(restore)
@@ -76,14 +80,15 @@ def main() -> None:
     server.start()
     try:
         host, port = server.get_host_and_port()
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=f"http://{host}:{port}",
-            region_name="us-east-1",
-            aws_access_key_id="bench",
-            aws_secret_access_key="bench",
+        os.environ.update(
+            AWS_ENDPOINT_URL=f"http://{host}:{port}",
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_ACCESS_KEY_ID="bench",
+            AWS_SECRET_ACCESS_KEY="bench",
         )
-        customers_table_like(client, "customers")
+        aws_client.cache_clear()
+        client = boto3.client("dynamodb")
+        customers_table_like(client, TABLE)
         measured = {}
         for offset, (name, write) in enumerate(
             (("batch_write", _batch_write), ("put_item", _put_items), ("partiql", _partiql))
@@ -92,17 +97,18 @@ def main() -> None:
             started = time.perf_counter()
             write(client, batch)
             measured[name] = (time.perf_counter() - started) * 1000 / len(batch)
-        pages = client.get_paginator("scan").paginate(TableName="customers", Select="COUNT")
+        pages = client.get_paginator("scan").paginate(TableName=TABLE, Select="COUNT")
         assert sum(page["Count"] for page in pages) == 3 * len(batch)
     finally:
         server.stop()
         for undo in reversed(restore):
             undo()
-    chunk = 1000
+    chunk, batch_s, single_s = 1000, DEFAULT_LATENCIES["dynamodb:BatchWriteItem"], DEFAULT_LATENCIES["dynamodb:*"]
+    statement_s = DEFAULT_LATENCIES["dynamodb:BatchExecuteStatement"]
     aws = {
-        "batch_write": math.ceil(chunk / 25) * ROUND_TRIP_S["batch"],
-        "put_item": math.ceil(chunk / THREADS) * ROUND_TRIP_S["single"],
-        "partiql": math.ceil(math.ceil(chunk / 25) / THREADS) * ROUND_TRIP_S["batch"],
+        "batch_write": math.ceil(chunk / 25) * batch_s,
+        "put_item": math.ceil(chunk / STATEMENT_REQUESTS_AT_ONCE) * single_s,
+        "partiql": math.ceil(math.ceil(chunk / 25) / STATEMENT_REQUESTS_AT_ONCE) * statement_s,
     }
     for name in measured:
         print(f"{name}: {measured[name]:.3f} ms an item on the emulator; a 1,000-item chunk on AWS's clock "
@@ -118,29 +124,20 @@ def main() -> None:
     )
 
 
-def _batch_write(client: Any, batch: list[dict[str, Any]]) -> None:
+def _batch_write(client: Any, batch: list[Item]) -> None:
     for start in range(0, len(batch), 25):
-        client.batch_write_item(
-            RequestItems={"customers": [{"PutRequest": {"Item": i}} for i in batch[start : start + 25]]}
-        )
+        requests = [{"PutRequest": {"Item": to_attributes(item)}} for item in batch[start : start + 25]]
+        client.batch_write_item(RequestItems={TABLE: requests})
 
 
-def _put_items(client: Any, batch: list[dict[str, Any]]) -> None:
+def _put_items(client: Any, batch: list[Item]) -> None:
     for item in batch:
-        client.put_item(TableName="customers", Item=item, ConditionExpression="attribute_not_exists(pk)")
+        client.put_item(TableName=TABLE, Item=to_attributes(item), ConditionExpression="attribute_not_exists(pk)")
 
 
-def _partiql(client: Any, batch: list[dict[str, Any]]) -> None:
-    for start in range(0, len(batch), 25):
-        statements = []
-        for item in batch[start : start + 25]:
-            names = list(item)
-            fields = ", ".join(f"'{name}': ?" for name in names)
-            statements.append(
-                {"Statement": f'INSERT INTO "customers" VALUE {{{fields}}}', "Parameters": [item[n] for n in names]}
-            )
-        answers = client.batch_execute_statement(Statements=statements)["Responses"]
-        assert not any("Error" in answer for answer in answers), answers
+def _partiql(_: Any, batch: list[Item]) -> None:
+    refused = CustomerStore(TABLE).write_if_unchanged([KeyWrite(item["pk"], item, None) for item in batch])
+    assert not refused, refused
 
 
 if __name__ == "__main__":

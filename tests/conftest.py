@@ -1,16 +1,18 @@
 """Shared fixtures: one local stack per test process, a fresh tenant per test (tenants are isolated), and helpers
 that drive imports through the HTTP API the way the web client and the CLI do."""
 
+import json
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import openpyxl
 import pytest
 
 from customer_bulk.dal.dynamo import from_attributes
+from customer_bulk.ports import Stores
 from customer_bulk_local.client import ApiClient
 from customer_bulk_local.emulator import LocalStack, SentEmail
 from customer_bulk_local.product import start_stack
@@ -150,3 +152,33 @@ def stored_customers(stack: LocalStack, tenant: str) -> dict[str, dict[str, Any]
             assert key not in customers, f"two customers share {key}"
             customers[key] = item
     return customers
+
+
+def fake_stores(**stores: Any) -> Stores:
+    """A ``Stores`` of the given fakes; every other store is None, so touching it fails loudly."""
+    required = {field.name: None for field in fields(Stores) if field.default is MISSING}
+    return Stores(**cast(Any, {**required, **stores}))
+
+
+def bus_subscriber(
+    stack: LocalStack, bus_logical_id: str, tenant: str, name: str
+) -> Callable[[], list[dict[str, Any]]]:
+    """A subscriber to one tenant's events on a bus of the stack (a rule into a queue of the test's): a function
+    answering, each time it is called, the events received since the last call."""
+    sqs, events = stack.client("sqs"), stack.client("events")
+    bus = stack.physical(bus_logical_id)["Name"]
+    queue = sqs.create_queue(QueueName=f"{name}-{tenant}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = {"source": ["customer-bulk"], "detail": {"tenant_id": [tenant]}}
+    events.put_rule(Name=f"{name}-{tenant}", EventBusName=bus, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=f"{name}-{tenant}", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+
+    def received() -> list[dict[str, Any]]:
+        found = []
+        while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+            found += [json.loads(message["Body"]) for message in batch]
+            entries = [{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch]
+            sqs.delete_message_batch(QueueUrl=queue, Entries=entries)
+        return found
+
+    return received

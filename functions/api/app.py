@@ -34,8 +34,8 @@ from customer_bulk.errors import (
 from customer_bulk.i18n import SOURCE_LANGUAGE, Language, _, current_language, negotiate, speaking
 from customer_bulk.logic.exports import create_export, export_status
 from customer_bulk.logic.history import export_history, import_history
-from customer_bulk.logic.imports import cancel, confirm, create_import, import_status, rollback, status_of
-from customer_bulk.logic.review import go_on, mapping_review
+from customer_bulk.logic.imports import cancel, confirm, create_import, decide_mapping, import_status, rollback
+from customer_bulk.logic.review import mapping_review
 from customer_bulk.logic.rows import import_rows
 from customer_bulk.logic.templates import build_template
 from customer_bulk.logic.tenants import (
@@ -265,8 +265,7 @@ def get_mapping(job_id: str) -> MappingReview:
 def put_mapping(job_id: str, decision: Annotated[MappingDecision, Body()]) -> Response[ImportStatus]:
     """The admin's mapping and value map; the import goes on (a preview or an apply). 202: follow its status."""
     tenant = caller()[0]
-    job = go_on(stores(), tenant, job_id, decision, utc_now())
-    return _accepted(status_of(stores(), job))
+    return _accepted(decide_mapping(stores(), tenant, job_id, decision, utc_now()))
 
 
 @app.post(
@@ -407,16 +406,9 @@ def get_openapi() -> Response[str]:
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the routes above. Every route may be refused with 401, 403 and 422 (our 422 body
+    """The OpenAPI 3.1 document of the routes above (every route's refusals come from ``_answers``: our 422 body
     replaces Powertools' own, whose schemas are then dropped with anything else nothing refers to)."""
     document: dict[str, Any] = json.loads(app.get_openapi_json_schema())
-    for operation in (operation for path in document["paths"].values() for operation in path.values()):
-        answers = operation["responses"]
-        for code in (401, 403, 422):  # any route, whatever its decorator says
-            if code == 422 or str(code) not in answers:
-                body = (ValidationErrorBody if code == 422 else ErrorBody).__name__
-                content = {content_types.APPLICATION_JSON: {"schema": {"$ref": f"#/components/schemas/{body}"}}}
-                answers[str(code)] = {"description": _REFUSALS[code], "content": content}
     schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
     used: set[str] = set()
     pending = [document["paths"]]

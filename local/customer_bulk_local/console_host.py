@@ -14,12 +14,12 @@ token there itself and no proxy is needed.
 
 import json
 import mimetypes
-import threading
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
+
+from customer_bulk_local.loopback import LoopbackServer
 
 CONFIG = "/config.json"
 # Explicit, whatever the machine's mime database says (a module script served as text/plain is refused).
@@ -48,23 +48,18 @@ class ConsoleHost:
     def __init__(self, root: Path, config: dict[str, Any], port: int = 0) -> None:
         self.root = root.resolve()
         self.config = config
-        self._server: BaseWSGIServer = make_server("127.0.0.1", port, self._app, threaded=True)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="console-host", daemon=True
-        )
+        self._server = LoopbackServer(self._app, port, "console-host")
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     def start(self) -> "ConsoleHost":
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
+        self._server.stop()
 
     def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self._respond(Request(environ))(environ, start_response)

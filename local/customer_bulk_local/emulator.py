@@ -51,7 +51,7 @@ from customer_bulk_local.local_issuer import LocalIssuer
 from customer_bulk_local.partiql import patch_partiql_writes
 from customer_bulk_local.s3_guard import PresignedS3Guard
 from customer_bulk_local.sqs_poller import EventSource, QueuePoller
-from customer_bulk_local.template import Resolver, load_template, parameter_values
+from customer_bulk_local.template import Resolver, load_template, parameter_values, table_definition
 
 ACCOUNT = "123456789012"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -633,20 +633,9 @@ def _build_queue(stack: LocalStack, resolver: Resolver, logical_id: str, resourc
 
 def _build_table(stack: LocalStack, resolver: Resolver, logical_id: str, resource: dict[str, Any], _: Any) -> None:
     properties = resolver.resolve(resource.get("Properties", {}))
-    kwargs = {
-        key: properties[key]
-        for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
-        if key in properties
-    }
-    # Warm throughput is a capacity promise the emulator has no limits for (bench/aws_model.py models it).
-    if "GlobalSecondaryIndexes" in kwargs:
-        kwargs["GlobalSecondaryIndexes"] = [
-            {key: value for key, value in index.items() if key != "WarmThroughput"}
-            for index in kwargs["GlobalSecondaryIndexes"]
-        ]
     name = stack.resources[logical_id]["Name"]
     stack.client("dynamodb").create_table(
-        TableName=name, BillingMode=properties.get("BillingMode", "PAY_PER_REQUEST"), **kwargs
+        TableName=name, BillingMode=properties.get("BillingMode", "PAY_PER_REQUEST"), **table_definition(properties)
     )
     ttl = properties.get("TimeToLiveSpecification")
     if ttl:

@@ -13,7 +13,6 @@ scripts). They are not among the allowed CORS headers, so a browser app cannot c
 import base64
 import json
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -21,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from customer_bulk_local.local_issuer import LocalIssuer, Unauthorized
+from customer_bulk_local.loopback import LoopbackServer
 
 TENANT_HEADER = "X-Tenant-Id"
 EMAIL_HEADER = "X-User-Email"
@@ -115,22 +114,17 @@ class LocalHttpApi:
             ("POST", "/_local/issuer/token"): self._issue_token,
             **local_routes,
         }
-        self._server: BaseWSGIServer = make_server("127.0.0.1", port, self._app, threaded=True)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-http-api", daemon=True
-        )
+        self._server = LoopbackServer(self._app, port, "local-http-api")
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     def start(self) -> None:
-        self._thread.start()
+        self._server.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
+        self._server.stop()
 
     def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)

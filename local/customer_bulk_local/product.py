@@ -67,15 +67,15 @@ class JobFeed:
     """One line per job event for `customer-bulk serve`: a job (import or export) appearing or changing status."""
 
     def __init__(self, stack: LocalStack) -> None:
-        self.stack = stack
+        self.client = stack.client("dynamodb")  # polled twice a second: built once
+        self.table = stack.physical("JobsTable")["Name"]
         self.seen: dict[str, str] = {}
 
     def poll(self) -> list[str]:
         from customer_bulk.dal.dynamo import from_attributes
 
-        client = self.stack.client("dynamodb")
         lines = []
-        for page in client.get_paginator("scan").paginate(TableName=self.stack.physical("JobsTable")["Name"]):
+        for page in self.client.get_paginator("scan").paginate(TableName=self.table):
             for item in (from_attributes(raw) for raw in page["Items"]):
                 kind = str(item["sk"]).split("#", 1)[0]
                 if kind not in ("JOB", "EXPORT") or self.seen.get(item["sk"]) == item.get("status"):

@@ -108,6 +108,22 @@ class Resolver:
         return re.sub(r"\$\{([^}!]+)\}", replace, template)
 
 
+def table_definition(properties: dict[str, Any]) -> dict[str, Any]:
+    """CreateTable's keys and indexes from an AWS::DynamoDB::Table's properties. Warm throughput is left out: a
+    capacity promise the emulator has no limits for (bench/aws_model.py models it)."""
+    definition: dict[str, Any] = {
+        key: properties[key]
+        for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+        if key in properties
+    }
+    if "GlobalSecondaryIndexes" in definition:
+        definition["GlobalSecondaryIndexes"] = [
+            {key: value for key, value in index.items() if key != "WarmThroughput"}
+            for index in definition["GlobalSecondaryIndexes"]
+        ]
+    return definition
+
+
 def parameter_values(template: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """Defaults from the template, overridden; a parameter without either is an error."""
     values: dict[str, Any] = {}

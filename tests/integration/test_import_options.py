@@ -1,7 +1,6 @@
 """The admin's choices for an import, end to end: mapping (remembered), updates, clearing, tags, flows, templates."""
 
 import io
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import requests
 from customer_bulk.dal import stores
 from customer_bulk.models.tenant import CustomField, CustomFieldKind, TenantSettings
 from customer_bulk_local.client import ApiClient, ApiError
-from tests.conftest import ADMIN, stored_customers
+from tests.conftest import ADMIN, bus_subscriber, stored_customers
 
 
 def test_an_explicit_mapping_is_used_and_remembered_for_the_same_headers(
@@ -64,13 +63,7 @@ def test_blank_keeps_the_clear_token_empties_and_tags_add_or_replace(
 def test_flows_get_one_event_per_customer_really_created_or_changed(
     stack: Any, tenant: str, importer: Any, csv_file: Any
 ) -> None:
-    sqs, events = stack.client("sqs"), stack.client("events")
-    bus = stack.physical("FlowEventBus")["Name"]
-    queue = sqs.create_queue(QueueName=f"flows-{tenant}")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    pattern = {"source": ["customer-bulk"], "detail": {"tenant_id": [tenant]}}
-    events.put_rule(Name=f"flows-{tenant}", EventBusName=bus, EventPattern=json.dumps(pattern))
-    events.put_targets(Rule=f"flows-{tenant}", EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn}])
+    flow_events = bus_subscriber(stack, "FlowEventBus", tenant, "flows")
 
     importer(csv_file(["Email", "First Name"], [["a@shop.vn", "An"], ["b@shop.vn", "Bình"]]))  # flows off: silent
     run = importer(
@@ -81,12 +74,7 @@ def test_flows_get_one_event_per_customer_really_created_or_changed(
         {"trigger_flows": True},
     )
 
-    received = []
-    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-        received += [json.loads(message["Body"]) for message in batch]
-        sqs.delete_message_batch(
-            QueueUrl=queue, Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch]
-        )
+    received = flow_events()
     # Exactly one event per customer really created or changed: c created, b renamed; a unchanged, "bad" invalid.
     assert sorted(event["detail-type"] for event in received) == ["customer.created", "customer.updated"]
     by_type = {event["detail-type"]: event["detail"] for event in received}

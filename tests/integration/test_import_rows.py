@@ -38,7 +38,8 @@ def test_a_previewed_import_lists_each_row_with_its_status_changes_and_errors(
     assert (new["row"], new["status"], new["cells"]) == (2, "created", ["an@shop.vn", "An", ""])
     assert changed["status"] == "updated"
     assert changed["changes"] == {"first_name": ["Bình", "Bình Minh"]}
-    assert invalid["status"] == "invalid" and invalid["errors"] and not invalid["changes"]
+    assert invalid["status"] == "invalid" and not invalid["changes"]
+    assert [error.split(":")[0] for error in invalid["errors"]] == ["Email"]  # the column that is wrong
 
     # Pages of 2 return each row once, in file order
     seen, cursor = [], None

@@ -19,7 +19,7 @@ from customer_bulk_local.client import ApiClient
 from customer_bulk_local.emulator import LocalStack
 from customer_bulk_local.faults import Fault
 from customer_bulk_local.template import load_template
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, bus_subscriber
 from tests.integration.test_template import TEMPLATE
 
 ROWS = [["a@shop.vn", "An"], ["b@shop.vn", "Bình"], ["not-an-email", ""]]
@@ -76,23 +76,7 @@ def receiver_of(stack: LocalStack) -> Iterator[Any]:
 @pytest.fixture
 def job_events(stack: LocalStack, tenant: str) -> Any:
     """The tenant's job events as a subscriber gets them: a rule on the job bus, into a queue of the test's."""
-    sqs, events = stack.client("sqs"), stack.client("events")
-    bus = stack.physical("JobEventBus")["Name"]
-    queue = sqs.create_queue(QueueName=f"jobs-{tenant}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    pattern = {"source": ["customer-bulk"], "detail": {"tenant_id": [tenant]}}
-    events.put_rule(Name=f"jobs-{tenant}", EventBusName=bus, EventPattern=json.dumps(pattern))
-    events.put_targets(Rule=f"jobs-{tenant}", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
-
-    def _received() -> list[dict[str, Any]]:
-        received = []
-        while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-            received += [json.loads(message["Body"]) for message in batch]
-            entries = [{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch]
-            sqs.delete_message_batch(QueueUrl=queue, Entries=entries)
-        return received
-
-    return _received
+    return bus_subscriber(stack, "JobEventBus", tenant, "jobs")
 
 
 def _execution_ended(stack: LocalStack, job_id: str) -> None:
@@ -225,6 +209,7 @@ def test_a_webhook_url_that_is_not_allowed_is_refused_with_the_reason(
     # Italian, as the tenant's admin reads it (the reason's address and host stay as they are).
     italian = _call(stack, api, "PATCH", "/settings", json={"webhook_url": "http://10.0.0.1/x"}, language="it")
     assert italian.status_code == 400 and "10.0.0.1" in italian.json()["message"]
+    assert italian.json()["message"].startswith("Nello stack locale, i webhook vengono inviati solo a questa macchina")
 
 
 def test_the_webhook_rule_forwards_every_job_event_type(stack: LocalStack) -> None:

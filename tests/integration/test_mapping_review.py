@@ -48,6 +48,7 @@ def test_an_import_stops_for_its_mapping_then_goes_on_with_the_admins_choices(
     ]
     consent = _column(review, "Nhận email")
     assert consent["allowed"] == ["yes", "no"]  # said in the job's language (English here)
+    assert {value["value"] for value in consent["values"]} == {"x", "có", "không"}
     assert all(value["accepted"] for value in consent["values"])
     assert {option["name"] for option in review["fields"]} >= {"email", "phone", "gender", "full_name"}
 

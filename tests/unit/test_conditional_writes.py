@@ -2,7 +2,7 @@
 layer makes, the emulator's execution of them with DynamoDB's answers, and what the logic does with a conflict."""
 
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 import boto3
 import pytest
@@ -23,6 +23,7 @@ from customer_bulk.storage_layout import KeyWrite, key_writes, pointer_item, wri
 from customer_bulk.validation import ValidatedRow
 from customer_bulk_local.iam import AccessRequest, Arns
 from customer_bulk_local.partiql import patch_partiql_writes
+from tests.conftest import fake_stores
 
 TABLE = "customers"
 HOME = "t1#E#an@shop.vn"
@@ -127,8 +128,12 @@ def test_pointers_are_known_by_their_home_and_deletes_are_conditional(store: Cus
 
 
 def test_many_writes_go_25_a_request_and_all_land(store: CustomerStore, dynamodb: Any) -> None:
+    sizes: list[int] = []
+    event = "provide-client-params.dynamodb.BatchExecuteStatement"
+    aws_client("dynamodb").meta.events.register(event, lambda params, **_: sizes.append(len(params["Statements"])))
     writes = [KeyWrite(f"t1#E#c{i}@shop.vn", {**customer(), "pk": f"t1#E#c{i}@shop.vn"}, None) for i in range(130)]
     assert store.write_if_unchanged(writes) == set()
+    assert sorted(sizes) == [5, 25, 25, 25, 25, 25]  # requests go out from a thread pool, in any order
     assert dynamodb.scan(TableName=TABLE, Select="COUNT")["Count"] == 130
 
 
@@ -208,8 +213,7 @@ class _Customers:
 
 def _stores(customers: _Customers) -> Stores:
     """Only the customers are touched here (the rest would fail loudly if they were)."""
-    unused = cast(Any, None)
-    return Stores(cast(Any, customers), unused, unused, unused, unused, unused, unused, unused, unused, unused, unused)
+    return fake_stores(customers=customers)
 
 
 def _new(customer_id: str, email: str, phone: str) -> list[KeyWrite]:

@@ -4,7 +4,7 @@ import csv
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import openpyxl
 import pytest
@@ -16,6 +16,7 @@ from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.ports import Stores
 from customer_bulk.schema import schema_for
 from customer_bulk.spreadsheet.export_file import CustomerFileWriter
+from tests.conftest import fake_stores
 
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 
@@ -80,8 +81,7 @@ class _Customers:
 
 def _stores(customers: _Customers) -> Stores:
     """Logic receives its stores: only the customers are read here (the rest would fail loudly if touched)."""
-    unused = cast(Any, None)
-    return Stores(customers, unused, unused, unused, unused, unused, unused, unused, unused, unused, unused)
+    return fake_stores(customers=customers)
 
 
 def _job(request: dict[str, Any] | None = None) -> ExportJob:

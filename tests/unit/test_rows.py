@@ -1,9 +1,8 @@
 """A page of a phase's rows starts at the chunk holding its cursor: no earlier chunk is read, even when the reader
 skipped blank rows and the row numbers run ahead of the data rows."""
 
-from dataclasses import MISSING, fields
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -14,6 +13,7 @@ from customer_bulk.models.decisions import ChunkDecision, RowOutcome
 from customer_bulk.models.job import ChunkProgress, ImportJob, JobStatus, Phase
 from customer_bulk.paths import JobPaths
 from customer_bulk.ports import Stores
+from tests.conftest import fake_stores
 
 JOB_ID = "01J00000000000000000000000"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -72,10 +72,8 @@ def _job(**changes: Any) -> ImportJob:
 
 
 def _stores(job: ImportJob) -> tuple[Stores, _Files]:
-    unused = cast(Any, None)
-    required = {field.name: unused for field in fields(Stores) if field.default is MISSING}
     files = _Files(job)
-    return Stores(**{**required, "jobs": cast(Any, _Jobs(job)), "files": cast(Any, files)}), files
+    return fake_stores(jobs=_Jobs(job), files=files), files
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,9 @@ import hashlib
 import hmac
 import json
 import threading
-from dataclasses import MISSING, fields
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -28,6 +27,7 @@ from customer_bulk.models.job_events import JobEvent, WebhookTarget
 from customer_bulk.models.tenant import TenantSettings
 from customer_bulk.ports import Stores
 from customer_bulk.settings import Settings
+from tests.conftest import fake_stores
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 PUBLIC = "93.184.216.34"
@@ -75,9 +75,7 @@ class _Jobs:
 
 
 def _stores(network: _Network, url: str | None = None) -> Stores:
-    unused = cast(Any, None)
-    required = {field.name: unused for field in fields(Stores) if field.default is MISSING}
-    return Stores(**{**required, "jobs": cast(Any, _Jobs(url)), "webhooks": network, "webhook_key": lambda: b"root"})
+    return fake_stores(jobs=_Jobs(url), webhooks=network, webhook_key=lambda: b"root")
 
 
 def _refusal(url: str) -> str:

@@ -168,10 +168,20 @@ def _parser(spec: FieldSpec, context: RowContext) -> Callable[[str], Outcome]:
     return lambda text: text_of.outcome(text, limit)
 
 
+def fold_value(text: str) -> str:
+    """How a written value is looked up in a value map: case and surrounding spaces aside."""
+    return text.strip().casefold()
+
+
+def folded_value_map(pairs: Mapping[str, str]) -> dict[str, str]:
+    """A column's value map (written -> allowed value) keyed by ``fold_value``."""
+    return {fold_value(written): value for written, value in pairs.items()}
+
+
 def _mapped(pairs: Mapping[str, str], parse: Callable[[str], Outcome]) -> Callable[[str], Outcome]:
     """``parse`` reading a mapped value as the value it maps to ("M" -> "Nam")."""
-    folded = {written.strip().casefold(): value for written, value in pairs.items()}
-    return lambda text: parse(folded.get(text.strip().casefold(), text))
+    folded = folded_value_map(pairs)
+    return lambda text: parse(folded.get(fold_value(text), text))
 
 
 def _without_formula_quote(text: str) -> str:

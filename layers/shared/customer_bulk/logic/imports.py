@@ -10,9 +10,11 @@ from customer_bulk.i18n import Language, _
 from customer_bulk.ids import new_id
 from customer_bulk.logic.job_actions import cancel_import, confirm_import, request_rollback, require_import
 from customer_bulk.logic.report import report_link
+from customer_bulk.logic.review import go_on
 from customer_bulk.logic.tenants import tenant_settings
 from customer_bulk.models.api import CreateImportRequest, CreateImportResponse, ImportStatus, UploadForm
 from customer_bulk.models.job import ImportJob, Phase
+from customer_bulk.models.mapping import MappingDecision
 from customer_bulk.observability import metrics
 from customer_bulk.paths import JobPaths
 from customer_bulk.ports import Stores
@@ -95,6 +97,13 @@ def confirm(stores: Stores, tenant_id: str, job_id: str, now: datetime) -> Impor
 
 def cancel(stores: Stores, tenant_id: str, job_id: str, now: datetime) -> ImportStatus:
     return status_of(stores, cancel_import(stores, tenant_id, job_id, now))
+
+
+def decide_mapping(
+    stores: Stores, tenant_id: str, job_id: str, decision: MappingDecision, now: datetime
+) -> ImportStatus:
+    """The admin's mapping and value map: the import goes on (logic.review)."""
+    return status_of(stores, go_on(stores, tenant_id, job_id, decision, now))
 
 
 def rollback(

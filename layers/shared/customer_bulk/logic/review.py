@@ -24,6 +24,7 @@ from customer_bulk.paths import JobPaths
 from customer_bulk.ports import Stores
 from customer_bulk.schema import REPORT_COLUMNS, FieldSpec, HeaderMapping, Kind, Schema, header_token, schema_for
 from customer_bulk.spreadsheet.reader import Table
+from customer_bulk.validation import fold_value, folded_value_map
 
 SAMPLES = 5  # values shown per column
 LISTED_VALUES = 50  # distinct values of a choice column listed (the most frequent first)
@@ -84,11 +85,11 @@ def review_of_table(
         for position, header in enumerate(headers)
     ]
     for position, spec in choice_columns.items():
-        pairs = {written.casefold(): value for written, value in value_map.get(spec.name, {}).items()}
+        pairs = folded_value_map(value_map.get(spec.name, {}))
         listed = counted[position].most_common(LISTED_VALUES)
         columns[position].allowed = choices_of(spec)
         columns[position].values = [
-            ValueCount(value=value, rows=count, accepted=_accepted(spec, value), maps_to=pairs.get(value.casefold()))
+            ValueCount(value=value, rows=count, accepted=_accepted(spec, value), maps_to=pairs.get(fold_value(value)))
             for value, count in listed
         ]
         columns[position].more_values = len(counted[position]) - len(listed) + more[position]

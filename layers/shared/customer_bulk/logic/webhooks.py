@@ -25,12 +25,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from customer_bulk.errors import BadRequestError
 from customer_bulk.i18n import N_, _
-from customer_bulk.models.job_events import JobEvent, WebhookSecret, WebhookTarget
+from customer_bulk.models.job_events import SIGNATURE_HEADER, JobEvent, WebhookSecret, WebhookTarget
 from customer_bulk.observability import logger, metrics
 from customer_bulk.ports import Stores
 from customer_bulk.settings import get_settings
 
-SIGNATURE_HEADER = "X-Customer-Bulk-Signature"
 EVENT_HEADER = "X-Customer-Bulk-Event"
 EVENT_ID_HEADER = "X-Customer-Bulk-Event-Id"
 ATTEMPT_HEADER = "X-Customer-Bulk-Attempt"
@@ -184,8 +183,7 @@ def deliver_webhook(
         metrics.add_metric(name="WebhooksRefused", unit=MetricUnit.Count, value=1)
         return "refused"
     body = body_of(event)
-    nonce, _rotated = stores.jobs.webhook_secret_nonce(event.tenant_id)
-    secret = tenant_secret(stores.webhook_key(), event.tenant_id, nonce)
+    secret = webhook_secret(stores, event.tenant_id).secret
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,

@@ -150,9 +150,9 @@ class ImportStatus(BaseModel):
     def of(cls, job: ImportJob, urls: Mapping[str, str]) -> "ImportStatus":
         """``urls``: presigned links of the job's workbooks, by name (error, diff, rollback)."""
         preview = rollback = None
-        if job.previewed_at is not None or job.options.preview:
+        if job.has_preview:
             preview = PreviewView(**PreviewSummary.of(job).model_dump(), diff_report_url=urls.get("diff"))
-        if job.rollback_requested_at is not None:
+        if job.has_rollback:
             rollback = RollbackView(**RollbackSummary.of(job).model_dump(), report_url=urls.get("rollback"))
         return cls(
             job_id=job.job_id,
@@ -213,11 +213,8 @@ class ImportHistoryEntry(BaseModel):
 
     @classmethod
     def of(cls, job: ImportJob) -> "ImportHistoryEntry":
-        preview = rollback = None
-        if job.previewed_at is not None or job.options.preview:
-            preview = PreviewSummary.of(job)
-        if job.rollback_requested_at is not None:
-            rollback = RollbackSummary.of(job)
+        preview = PreviewSummary.of(job) if job.has_preview else None
+        rollback = RollbackSummary.of(job) if job.has_rollback else None
         return cls(
             job_id=job.job_id,
             type=job.options.type,

@@ -268,6 +268,16 @@ class ImportJob(BaseModel):
         )
 
     @property
+    def has_preview(self) -> bool:
+        """Previewed, or to be: its status and history show the preview's findings."""
+        return self.previewed_at is not None or self.options.preview
+
+    @property
+    def has_rollback(self) -> bool:
+        """A rollback was asked for: its status and history show what it did."""
+        return self.rollback_requested_at is not None
+
+    @property
     def counted_chunks(self) -> set[int]:
         """Chunks the current phase has counted."""
         return self.chunks().counted

@@ -67,12 +67,15 @@ class JobEventRecord(SqsRecordModel):
     body: Json[EventBridgeJobEvent]
 
 
+SIGNATURE_HEADER = "X-Customer-Bulk-Signature"  # t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">
+
+
 class WebhookSecret(BaseModel):
     """The tenant's webhook signing secret (``GET`` reads it, ``POST`` replaces it with a new one)."""
 
     secret: str
     rotated_at: datetime | None = None
-    header: str = "X-Customer-Bulk-Signature"
+    header: str = SIGNATURE_HEADER
     scheme: str = "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<body>' keyed with the secret>"
 
 
